@@ -10,15 +10,15 @@ import (
 
 // Error codes. They are stable: clients, the CLI and the JS SDK match on them.
 const (
-	EINVALID      = "invalid"       // the request or input is malformed
-	ENOTFOUND     = "not_found"     // the thing asked for does not exist
-	ECONFLICT     = "conflict"      // the request clashes with the current state
-	EUNAUTHORIZED = "unauthorized"  // no or bad credentials
-	EFORBIDDEN    = "forbidden"     // credentials fine, permission missing
-	ETOOLARGE     = "too_large"     // input exceeds a size or count limit
-	ERATELIMITED  = "rate_limited"  // too many attempts; retry later
-	EUNAVAILABLE  = "unavailable"   // a dependency (database, blob store) is down
-	EINTERNAL     = "internal"      // a bug or unexpected failure; details are logged, not shown
+	EINVALID      = "invalid"      // the request or input is malformed
+	ENOTFOUND     = "not_found"    // the thing asked for does not exist
+	ECONFLICT     = "conflict"     // the request clashes with the current state
+	EUNAUTHORIZED = "unauthorized" // no or bad credentials
+	EFORBIDDEN    = "forbidden"    // credentials fine, permission missing
+	ETOOLARGE     = "too_large"    // input exceeds a size or count limit
+	ERATELIMITED  = "rate_limited" // too many attempts; retry later
+	EUNAVAILABLE  = "unavailable"  // a dependency (database, blob store) is down
+	EINTERNAL     = "internal"     // a bug or unexpected failure; details are logged, not shown
 )
 
 // Error is the one error type whose code and message are safe to show to a
