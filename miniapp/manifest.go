@@ -344,7 +344,7 @@ func jsonErrorAt(data []byte, err error) string {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		line, col := lineCol(data, se.Offset)
+		line, col := lineCol(data, se.Offset-1) // Offset counts the offending byte
 		return fmt.Sprintf("line %d, column %d: invalid JSON: %v", line, col, se)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		line, col := lineCol(data, int64(len(data)))

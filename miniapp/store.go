@@ -30,7 +30,9 @@ type FileEntry struct {
 }
 
 // PackageKey is the blob key of a package with the given SHA-256 digest.
-func PackageKey(sum [32]byte) string { return "packages/sha256/" + hex.EncodeToString(sum[:]) + Extension }
+func PackageKey(sum [32]byte) string {
+	return "packages/sha256/" + hex.EncodeToString(sum[:]) + Extension
+}
 
 // FileKey is the blob key of a file with the given SHA-256 digest.
 func FileKey(sum [32]byte) string { return "files/sha256/" + hex.EncodeToString(sum[:]) }
