@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // entry is one file of a test archive. Zero values give a deflated regular
@@ -224,3 +225,5 @@ func hasProblem(list []Problem, file, substr string) bool {
 	}
 	return false
 }
+
+var testTime = time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)

@@ -109,7 +109,9 @@ func TestOpenRejects(t *testing.T) {
 			file: `"common/caf\xe9.txt"`, message: "not valid UTF-8"},
 		{name: "control character", pkg: func(t *testing.T) []byte { return buildZip(t, with(entry{name: "common/a\x07.txt", data: "x"})...) },
 			file: `"common/a\a.txt"`, message: "control character"},
-		{name: "same name twice", pkg: func(t *testing.T) []byte { return buildZip(t, append(validEntries(), entry{name: "common/x.js", data: "1"}, entry{name: "common/x.js", data: "2"})...) },
+		{name: "same name twice", pkg: func(t *testing.T) []byte {
+			return buildZip(t, append(validEntries(), entry{name: "common/x.js", data: "1"}, entry{name: "common/x.js", data: "2"})...)
+		},
 			file: "common/x.js", message: "appears twice"},
 		{name: "case collision", pkg: func(t *testing.T) []byte {
 			return buildZip(t, with(entry{name: "common/Logo.png", data: "1"}, entry{name: "common/LOGO.png", data: "2"})...)
@@ -142,10 +144,10 @@ func TestOpenRejects(t *testing.T) {
 		{name: "too many files", limits: func(l *Limits) { l.MaxFiles = 5 },
 			pkg: func(t *testing.T) []byte { return buildZip(t, validEntries()...) }, file: "", message: "more than 5 files", tooLarge: true},
 		{name: "file too large", limits: func(l *Limits) { l.MaxFileBytes = 2000 },
-			pkg: func(t *testing.T) []byte { return buildZip(t, with(entry{name: "app.js", data: big})...) },
+			pkg:  func(t *testing.T) []byte { return buildZip(t, with(entry{name: "app.js", data: big})...) },
 			file: "app.js", message: "the limit per file is 2000 bytes", tooLarge: true},
 		{name: "package too large uncompressed", limits: func(l *Limits) { l.MaxUncompressedBytes = 2000 },
-			pkg: func(t *testing.T) []byte { return buildZip(t, with(entry{name: "app.js", data: big})...) },
+			pkg:  func(t *testing.T) []byte { return buildZip(t, with(entry{name: "app.js", data: big})...) },
 			file: "", message: "inflates to more than 2000 bytes", tooLarge: true},
 		{name: "package too large compressed", limits: func(l *Limits) { l.MaxPackageBytes = 200 },
 			pkg: func(t *testing.T) []byte { return buildZip(t, validEntries()...) }, file: "", message: "the limit is 200 bytes", tooLarge: true},
@@ -185,9 +187,13 @@ func TestOpenRejects(t *testing.T) {
 		{name: "corrupt deflate", pkg: func(t *testing.T) []byte {
 			return buildZip(t, with(entry{name: "common/x.txt", data: "\xff\xff\xff\xff", raw: true, method: 8, size: 5})...)
 		}, file: "common/x.txt", message: "corrupt entry"},
-		{name: "i18n tag", pkg: func(t *testing.T) []byte { return buildZip(t, with(entry{name: "i18n/not a tag!.json", data: "{}"})...) },
+		{name: "i18n tag", pkg: func(t *testing.T) []byte {
+			return buildZip(t, with(entry{name: "i18n/not a tag!.json", data: "{}"})...)
+		},
 			file: "i18n/not a tag!.json", message: "not a BCP 47 language tag"},
-		{name: "i18n json", pkg: func(t *testing.T) []byte { return buildZip(t, with(entry{name: "i18n/en-US.json", data: "{\"a\": }"})...) },
+		{name: "i18n json", pkg: func(t *testing.T) []byte {
+			return buildZip(t, with(entry{name: "i18n/en-US.json", data: "{\"a\": }"})...)
+		},
 			file: "i18n/en-US.json", message: "line 1, column 7"},
 	}
 	for _, tt := range tests {

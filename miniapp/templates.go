@@ -2,6 +2,7 @@ package miniapp
 
 import (
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -37,8 +38,9 @@ func Init(dir, template, name string) error {
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("init: %w", err)
 	}
-	nameJSON := strings.Trim(fmt.Sprintf("%q", name), `"`)
-	repl := strings.NewReplacer("{{APP_ID}}", appID(name), "{{NAME}}", nameJSON)
+	quoted, _ := json.Marshal(name)
+	inJSON := strings.NewReplacer("{{APP_ID}}", appID(name), "{{NAME}}", string(quoted[1:len(quoted)-1]))
+	inText := strings.NewReplacer("{{APP_ID}}", appID(name), "{{NAME}}", name)
 	root := path.Join("templates", template)
 	return fs.WalkDir(templateFS, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -56,8 +58,11 @@ func Init(dir, template, name string) error {
 		if err != nil {
 			return fmt.Errorf("init: %w", err)
 		}
-		if isText(p) || strings.HasSuffix(p, ".md") {
-			data = []byte(repl.Replace(string(data)))
+		switch path.Ext(p) {
+		case ".json":
+			data = []byte(inJSON.Replace(string(data)))
+		case ".md":
+			data = []byte(inText.Replace(string(data)))
 		}
 		if err := os.WriteFile(dst, data, 0o644); err != nil {
 			return fmt.Errorf("init: %w", err)
