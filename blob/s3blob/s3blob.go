@@ -189,6 +189,12 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 	if size < -1 {
 		size = -1
 	}
+	if size >= 0 {
+		// Fail fast, before the server has the last byte, when r does not
+		// hold exactly size bytes. (It also hides a Seeker, so minio does
+		// not re-send a reader that can only be wrong again.)
+		r = &exactReader{r: r, size: size, left: size}
+	}
 	_, err := s.client.PutObject(ctx, s.bucket, s.prefix+key, r, size, minio.PutObjectOptions{
 		ContentType: "application/octet-stream",
 		PartSize:    s.partSize,
@@ -270,13 +276,25 @@ func (s *Store) List(ctx context.Context, prefix string) ([]blob.Info, error) {
 // The error names the bucket and the endpoint.
 func (s *Store) Ping(ctx context.Context) error {
 	ok, err := s.client.BucketExists(ctx, s.bucket)
-	if err != nil {
-		return fmt.Errorf("s3blob: bucket %q at %s: %w", s.bucket, s.endpoint, s.mapErr(err))
+	if err == nil && ok {
+		return nil
 	}
-	if !ok {
+	// BucketExists is a HEAD, whose answer has no body: a refused key shows
+	// as a bare "Access Denied", and some servers answer an unknown key with
+	// 404. A one-key listing (a GET) carries the server's precise reason.
+	for oi := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix, MaxKeys: 1}) {
+		if oi.Err != nil {
+			err = oi.Err
+			break
+		}
+	}
+	if err == nil && !ok {
 		return fmt.Errorf("s3blob: bucket %q does not exist at %s", s.bucket, s.endpoint)
 	}
-	return nil
+	if minio.ToErrorResponse(err).Code == minio.NoSuchBucket {
+		return fmt.Errorf("s3blob: bucket %q does not exist at %s", s.bucket, s.endpoint)
+	}
+	return fmt.Errorf("s3blob: bucket %q at %s: %w", s.bucket, s.endpoint, s.mapErr(err))
 }
 
 // Close drops idle connections. The store must not be used afterwards.
@@ -294,10 +312,46 @@ func (s *Store) mapErr(err error) error {
 		return fmt.Errorf("%w: %w", blob.ErrNotFound, err)
 	case "SignatureDoesNotMatch":
 		return fmt.Errorf("secret key refused by the server (SignatureDoesNotMatch): %w", err)
-	case "InvalidAccessKeyId":
-		return fmt.Errorf("access key unknown to the server (InvalidAccessKeyId): %w", err)
+	case "InvalidAccessKeyId", "XAdminUserNotFound": // the second is versitygw's
+		return fmt.Errorf("access key unknown to the server (%s): %w", resp.Code, err)
 	case minio.NoSuchBucket:
 		return fmt.Errorf("bucket %q does not exist: %w", s.bucket, err)
 	}
+	if resp.StatusCode == http.StatusForbidden {
+		return fmt.Errorf("access denied (HTTP 403 %s): check the access key, the secret key and the bucket's permissions: %w", resp.Code, err)
+	}
 	return err
+}
+
+// exactReader yields r's bytes when r holds exactly size of them, and an
+// error otherwise: early EOF, or (withholding the last chunk, so the server
+// never sees a complete body) more bytes than announced.
+type exactReader struct {
+	r          io.Reader
+	size, left int64
+}
+
+func (e *exactReader) Read(p []byte) (int, error) {
+	if e.left == 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > e.left {
+		p = p[:e.left]
+	}
+	n, err := e.r.Read(p)
+	e.left -= int64(n)
+	if e.left > 0 {
+		if err == io.EOF {
+			return n, fmt.Errorf("size mismatch: announced %d bytes, reader ended after %d: %w", e.size, e.size-e.left, io.ErrUnexpectedEOF)
+		}
+		return n, err
+	}
+	if err != nil && err != io.EOF {
+		return n, err
+	}
+	var one [1]byte
+	if m, _ := io.ReadFull(e.r, one[:]); m > 0 {
+		return 0, fmt.Errorf("size mismatch: reader holds more than the announced %d bytes", e.size)
+	}
+	return n, nil
 }

@@ -103,10 +103,15 @@ func TestWrongSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Ping(t.Context()); err == nil {
-		t.Error("Ping with a wrong secret succeeded")
-	} else {
-		t.Logf("Ping: %v", err)
+	err = s.Ping(t.Context())
+	if err == nil {
+		t.Fatal("Ping with a wrong secret succeeded")
+	}
+	t.Logf("Ping: %v", err)
+	for _, want := range []string{srv.Bucket, srv.Endpoint, "secret key refused"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Ping error %q does not say %q", err, want)
+		}
 	}
 	err = s.Put(t.Context(), "k", bytes.NewReader([]byte("x")), 1)
 	if err == nil {
@@ -132,6 +137,9 @@ func TestWrongAccessKey(t *testing.T) {
 		t.Fatal("New with an unknown access key succeeded")
 	}
 	t.Logf("New: %v", err)
+	if !strings.Contains(err.Error(), "access key unknown") || !strings.Contains(err.Error(), srv.Bucket) {
+		t.Errorf("New error %q: want it to name the bucket and the unknown access key", err)
+	}
 }
 
 func TestMissingBucket(t *testing.T) {

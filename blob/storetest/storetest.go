@@ -34,7 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 		{"Delete", testDelete},
 		{"List", testList},
 		{"InvalidKeys", testInvalidKeys},
-		{"ShortReader", testShortReader},
+		{"SizeMismatch", testSizeMismatch},
 		{"CancelledPut", testCancelledPut},
 		{"ConcurrentPuts", testConcurrentPuts},
 		{"LargeStreaming", testLargeStreaming},
@@ -202,19 +202,28 @@ func testInvalidKeys(t *testing.T, s blob.Store) {
 	}
 }
 
-// testShortReader: a reader that ends before the announced size must not
-// replace the object.
-func testShortReader(t *testing.T, s blob.Store) {
+// testSizeMismatch: a reader that holds fewer or more bytes than the
+// announced size must fail the Put and leave the old object in place.
+func testSizeMismatch(t *testing.T, s blob.Store) {
 	put(t, s, "k", "old", 3)
-	err := s.Put(t.Context(), "k", strings.NewReader("short"), 10)
-	if err == nil {
-		t.Fatal("Put with a short reader succeeded")
-	}
-	if !strings.Contains(err.Error(), "k") {
-		t.Errorf("Put error %q does not name the key", err)
-	}
-	if got, _ := get(t, s, "k"); got != "old" {
-		t.Errorf("after a failed Put Get = %q, want the old object", got)
+	for _, tc := range []struct {
+		data string
+		size int64
+	}{
+		{"short", 10},
+		{"longer than announced", 4},
+		{"", 1},
+	} {
+		err := s.Put(t.Context(), "k", strings.NewReader(tc.data), tc.size)
+		if err == nil {
+			t.Fatalf("Put of %d bytes announced as %d succeeded", len(tc.data), tc.size)
+		}
+		if !strings.Contains(err.Error(), `"k"`) {
+			t.Errorf("Put error %q does not name the key", err)
+		}
+		if got, _ := get(t, s, "k"); got != "old" {
+			t.Fatalf("after a failed Put Get = %q, want the old object", got)
+		}
 	}
 }
 
