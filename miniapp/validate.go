@@ -183,8 +183,8 @@ func (r refSet) has(name string) bool {
 func collectRefs(files []File) refSet {
 	r := refSet{paths: make(map[string]bool), bases: make(map[string]bool)}
 	for _, f := range files {
-		if !isText(f.Name) {
-			continue
+		if !isText(f.Name) || f.Name == "manifest.json" {
+			continue // the manifest lists pages; that is not a link to them
 		}
 		data := f.Data
 		for i := 0; i < len(data); {
