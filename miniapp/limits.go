@@ -89,13 +89,22 @@ func Problems(err error) []Problem {
 	return nil
 }
 
+// maxProblems caps the problems reported for one package; a crafted
+// archive with thousands of bad entries gets a summary line instead.
+const maxProblems = 100
+
 // problems collects errors while a package is checked.
 type problems struct {
 	list     []Problem
+	more     int // problems past maxProblems, counted but not kept
 	tooLarge bool
 }
 
 func (ps *problems) add(file, format string, args ...any) {
+	if len(ps.list) >= maxProblems {
+		ps.more++
+		return
+	}
 	ps.list = append(ps.list, Problem{File: file, Message: fmt.Sprintf(format, args...)})
 }
 
@@ -112,12 +121,16 @@ func (ps *problems) err() error {
 	if len(ps.list) == 0 {
 		return nil
 	}
+	if ps.more > 0 {
+		ps.list = append(ps.list, Problem{Message: fmt.Sprintf("%d more problems not shown", ps.more)})
+		ps.more = 0
+	}
 	code := openmini.EINVALID
 	if ps.tooLarge {
 		code = openmini.ETOOLARGE
 	}
 	msg := "invalid package: " + ps.list[0].String()
-	if n := len(ps.list) - 1; n == 1 {
+	if n := len(ps.list) - 1 + ps.more; n == 1 {
 		msg += " (and 1 more problem)"
 	} else if n > 1 {
 		msg += fmt.Sprintf(" (and %d more problems)", n)

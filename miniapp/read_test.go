@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
@@ -243,5 +244,20 @@ func TestDirectoryEntriesAllowed(t *testing.T) {
 	es := append(validEntries(), entry{name: "common/", mode: fs.ModeDir | 0o755}, entry{name: "pages/", mode: fs.ModeDir | 0o755})
 	if _, err := OpenBytes(context.Background(), buildZip(t, es...), DefaultLimits()); err != nil {
 		t.Fatalf("OpenBytes: %v", err)
+	}
+}
+
+func TestProblemsCapped(t *testing.T) {
+	es := validEntries()
+	for i := range 150 {
+		es = append(es, entry{name: fmt.Sprintf("../x%d", i), data: "x"})
+	}
+	_, err := OpenBytes(context.Background(), buildZip(t, es...), DefaultLimits())
+	ps := Problems(err)
+	if len(ps) != maxProblems+1 || ps[maxProblems].Message != "50 more problems not shown" {
+		t.Fatalf("%d problems, last %v", len(ps), ps[len(ps)-1])
+	}
+	if !strings.Contains(openmini.ErrorMessage(err), "(and 100 more problems)") {
+		t.Errorf("message %q", openmini.ErrorMessage(err))
 	}
 }

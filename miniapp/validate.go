@@ -43,7 +43,9 @@ func checkContent(p *Package, lim Limits, ps *problems) {
 	m, errs, warns := ParseManifest(mf.Data)
 	p.Warnings = append(p.Warnings, warns...)
 	if len(errs) > 0 {
-		ps.list = append(ps.list, errs...)
+		for _, e := range errs {
+			ps.add(e.File, "%s", e.Message)
+		}
 		return
 	}
 	p.Manifest = m
