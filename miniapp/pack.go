@@ -3,15 +3,19 @@ package miniapp
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"context"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // msdosDate1980 is 1980-01-01 in MS-DOS date format, the earliest date a
@@ -44,8 +48,9 @@ var storedExt = map[string]bool{
 
 // Pack builds the package for the project in dir and validates it under
 // lim. The result is deterministic: the same files give the same bytes
-// (names sorted, timestamps fixed at 1980-01-01, mode 0644, deflate except
-// for already-compressed formats, no directory entries). Files that
+// (names sorted, timestamps fixed at 1980-01-01, mode 0644, deflate at the
+// default level except for already-compressed formats, stored; no
+// directory entries, no data descriptors). Files that
 // skipPacking names stay out. Problems come back like Open's: an
 // *openmini.Error wrapping a *ValidationError.
 func Pack(ctx context.Context, dir string, lim Limits) ([]byte, *Package, error) {
@@ -56,22 +61,31 @@ func Pack(ctx context.Context, dir string, lim Limits) ([]byte, *Package, error)
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := compressAll(ctx, files); err != nil {
+		return nil, nil, err
+	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for _, f := range files {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+		hdr := &zip.FileHeader{
+			Name:               f.name,
+			Method:             f.method,
+			CreatorVersion:     3<<8 | 20, // Unix, ZIP 2.0
+			ReaderVersion:      20,
+			ModifiedDate:       msdosDate1980,
+			CRC32:              f.crc,
+			CompressedSize64:   uint64(len(f.packed)),
+			UncompressedSize64: uint64(len(f.data)),
+			ExternalAttrs:      (syscallRegular | 0o644) << 16,
 		}
-		hdr := &zip.FileHeader{Name: f.name, Method: zip.Deflate, ModifiedDate: msdosDate1980}
-		if storedExt[strings.ToLower(path.Ext(f.name))] {
-			hdr.Method = zip.Store
+		if !isASCII(f.name) {
+			hdr.Flags |= 0x800 // the name is UTF-8
 		}
-		hdr.SetMode(0o644)
-		w, err := zw.CreateHeader(hdr)
+		w, err := zw.CreateRaw(hdr)
 		if err != nil {
 			return nil, nil, fmt.Errorf("pack %s: %w", f.name, err)
 		}
-		if _, err := w.Write(f.data); err != nil {
+		if _, err := w.Write(f.packed); err != nil {
 			return nil, nil, fmt.Errorf("pack %s: %w", f.name, err)
 		}
 	}
@@ -91,9 +105,85 @@ func OpenDir(ctx context.Context, dir string, lim Limits) (*Package, error) {
 	return p, err
 }
 
+// syscallRegular is S_IFREG, the Unix file type bits of a regular file.
+const syscallRegular = 0o100000
+
 type projectFile struct {
-	name string
-	data []byte
+	name   string
+	data   []byte
+	method uint16
+	packed []byte // data as stored in the ZIP
+	crc    uint32
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// compressAll fills in method, packed and crc for every file, deflating on
+// all CPUs. Each file is compressed on its own, so the bytes do not depend
+// on which worker did it.
+func compressAll(ctx context.Context, files []projectFile) error {
+	next := make(chan int)
+	errs := make(chan error, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for range cap(errs) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var fw *flate.Writer
+			for i := range next {
+				f := &files[i]
+				f.crc = crc32.ChecksumIEEE(f.data)
+				if storedExt[strings.ToLower(path.Ext(f.name))] {
+					f.method, f.packed = zip.Store, f.data
+					continue
+				}
+				var out bytes.Buffer
+				if fw == nil {
+					var err error
+					if fw, err = flate.NewWriter(&out, flate.DefaultCompression); err != nil {
+						errs <- err
+						return
+					}
+				} else {
+					fw.Reset(&out)
+				}
+				fw.Write(f.data) // writes to a bytes.Buffer cannot fail
+				fw.Close()
+				f.method, f.packed = zip.Deflate, out.Bytes()
+			}
+		}()
+	}
+	var err error
+feed:
+	for i := range files {
+		select {
+		case next <- i:
+		case err = <-errs:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errs:
+		default:
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("pack: %w", err)
+	}
+	return nil
 }
 
 // collectProject reads the files Pack would put in the package, sorted by

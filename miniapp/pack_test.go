@@ -8,6 +8,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -40,6 +41,12 @@ func TestPackDeterministic(t *testing.T) {
 	}
 	if !bytes.Equal(a, b) {
 		t.Fatal("same project packed to different bytes")
+	}
+	old := runtime.GOMAXPROCS(1)
+	c, _, err := Pack(context.Background(), dir, DefaultLimits())
+	runtime.GOMAXPROCS(old)
+	if err != nil || !bytes.Equal(a, c) {
+		t.Fatalf("packing on one CPU gave different bytes (%v)", err)
 	}
 
 	sum := sha256.Sum256(a)

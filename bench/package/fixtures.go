@@ -61,7 +61,7 @@ func WriteProject(dir string) error {
 		if i%3 == 0 {
 			ext = ".css"
 		}
-		files[fmt.Sprintf("common/lib/m%03d%s", i, ext)] = text(10 << 10)
+		files[fmt.Sprintf("common/lib/m%03d%s", i, ext)] = text(12<<10 + 512)
 	}
 	for i := range 100 {
 		img := make([]byte, 4<<10)
@@ -74,7 +74,7 @@ func WriteProject(dir string) error {
   "icons": [{"src": "common/img/i000.png", "sizes": "144x144"}],
   "version": {"code": 1, "name": "1.0.0"},
   "pages": [` + strings.Join(pages, ", ") + `]}`)
-	files["app.js"] = text(8 << 10)
+	files["app.js"] = text(32 << 10)
 	files["app.css"] = text(4 << 10)
 	if len(files) != ProjectFiles {
 		return fmt.Errorf("generated %d files, want %d", len(files), ProjectFiles)
