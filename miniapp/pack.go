@@ -48,8 +48,8 @@ var storedExt = map[string]bool{
 
 // Pack builds the package for the project in dir and validates it under
 // lim. The result is deterministic: the same files give the same bytes
-// (names sorted, timestamps fixed at 1980-01-01, mode 0644, deflate at the
-// default level except for already-compressed formats, stored; no
+// (names sorted, timestamps fixed at 1980-01-01, mode 0644, deflate (level 4)
+// except for already-compressed formats, stored; no
 // directory entries, no data descriptors). Files that
 // skipPacking names stay out. Problems come back like Open's: an
 // *openmini.Error wrapping a *ValidationError.
@@ -105,6 +105,10 @@ func OpenDir(ctx context.Context, dir string, lim Limits) (*Package, error) {
 	return p, err
 }
 
+// packLevel is the deflate level of packed files. On text it gives
+// packages within 1% of the default level's size in about 60% of the time.
+const packLevel = 4
+
 // syscallRegular is S_IFREG, the Unix file type bits of a regular file.
 const syscallRegular = 0o100000
 
@@ -147,7 +151,7 @@ func compressAll(ctx context.Context, files []projectFile) error {
 				var out bytes.Buffer
 				if fw == nil {
 					var err error
-					if fw, err = flate.NewWriter(&out, flate.DefaultCompression); err != nil {
+					if fw, err = flate.NewWriter(&out, packLevel); err != nil {
 						errs <- err
 						return
 					}
@@ -277,5 +281,11 @@ func readLimited(name string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, max+1))
+	size := int64(512)
+	if st, err := f.Stat(); err == nil && st.Size() < max {
+		size = st.Size() + bytes.MinRead // room to see EOF without growing
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err = buf.ReadFrom(io.LimitReader(f, max+1))
+	return buf.Bytes(), err
 }
