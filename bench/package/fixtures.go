@@ -92,23 +92,26 @@ func WriteProject(dir string) error {
 }
 
 var (
-	kernelOnce sync.Once
-	kernel     []byte
+	kernelMu sync.Mutex
+	kernels  = map[int][]byte{}
 )
 
-// zeroKernel is 1 GiB of zeros, deflated (about 1 MB).
-func zeroKernel() []byte {
-	kernelOnce.Do(func() {
-		var buf bytes.Buffer
-		w, _ := flate.NewWriter(&buf, flate.BestCompression)
-		z := make([]byte, 1<<20)
-		for range 1024 {
-			w.Write(z)
-		}
-		w.Close()
-		kernel = buf.Bytes()
-	})
-	return kernel
+// zeroKernel is mib MiB of zeros, deflated (about 1 KB per MiB).
+func zeroKernel(mib int) []byte {
+	kernelMu.Lock()
+	defer kernelMu.Unlock()
+	if k, ok := kernels[mib]; ok {
+		return k
+	}
+	var buf bytes.Buffer
+	w, _ := flate.NewWriter(&buf, flate.BestCompression)
+	z := make([]byte, 1<<20)
+	for range mib {
+		w.Write(z)
+	}
+	w.Close()
+	kernels[mib] = buf.Bytes()
+	return buf.Bytes()
 }
 
 // Bomb returns a package of about 1 MB that inflates to 10 GiB: ten
@@ -116,11 +119,14 @@ func zeroKernel() []byte {
 // deflated zeros (a non-recursive, overlapping-entries zip bomb). With
 // honest true, each entry declares its real size (1 GiB); otherwise each
 // claims 1 MiB, so only inflating can tell.
-func Bomb(honest bool) []byte {
-	k := zeroKernel()
+func Bomb(honest bool) []byte { return bomb(honest, 1024) }
+
+// bomb is Bomb with entries of mib MiB each.
+func bomb(honest bool, mib int) []byte {
+	k := zeroKernel(mib)
 	var b bytes.Buffer
 	le := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
-	size := uint32(1 << 30)
+	size := uint32(mib) << 20
 	if !honest {
 		size = 1 << 20
 	}
