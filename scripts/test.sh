@@ -302,7 +302,7 @@ main() {
 	LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/openmini-test-log.XXXXXX")
 	for db in sqlite postgres; do
 		heading "go test -race -count=1 $* (OPENMINI_TEST_DB=$db)"
-		if OPENMINI_TEST_DB=$db go test -race -count=1 -timeout 20m "$@" 2>&1 | tee -i "$LOG_DIR/$db.log"; then
+		if OPENMINI_TEST_DB=$db go test -race -count=1 -timeout 10m "$@" 2>&1 | tee -i "$LOG_DIR/$db.log"; then
 			done_phase "go test ($db)" ok
 		else
 			done_phase "go test ($db)" FAIL
