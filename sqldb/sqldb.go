@@ -99,16 +99,45 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return res, db.translate(err)
 }
 
-// Query runs a read query on the read pool.
+// Query runs a query: a SELECT on the read pool, a statement that writes
+// (INSERT/UPDATE/DELETE ... RETURNING) on the write pool.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := db.read.QueryContext(ctx, db.rebind(query), args...)
+	rows, err := db.poolFor(query).QueryContext(ctx, db.rebind(query), args...)
 	return rows, db.translate(err)
 }
 
-// QueryRow runs a read query returning at most one row on the read pool.
-// Scan returns ErrNotFound when there is no row.
+// QueryRow runs a query returning at most one row, on the pool Query would
+// use. Scan returns ErrNotFound when there is no row.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
-	return &Row{row: db.read.QueryRowContext(ctx, db.rebind(query), args...), db: db}
+	return &Row{row: db.poolFor(query).QueryRowContext(ctx, db.rebind(query), args...), db: db}
+}
+
+// poolFor picks the write pool for statements that change data and the read
+// pool for plain reads. On PostgreSQL both are the same pool.
+func (db *DB) poolFor(query string) *sql.DB {
+	if db.read == db.write || !IsWrite(query) {
+		return db.read
+	}
+	return db.write
+}
+
+// IsWrite reports whether a statement changes data: its first keyword is
+// INSERT, UPDATE, DELETE, REPLACE or UPSERT, or it is a WITH ... statement
+// that contains one of them.
+func IsWrite(query string) bool {
+	q := strings.TrimLeft(query, " \t\r\n(")
+	end := strings.IndexAny(q, " \t\r\n(")
+	if end < 0 {
+		end = len(q)
+	}
+	switch strings.ToUpper(q[:end]) {
+	case "INSERT", "UPDATE", "DELETE", "REPLACE":
+		return true
+	case "WITH":
+		u := strings.ToUpper(q)
+		return strings.Contains(u, "INSERT ") || strings.Contains(u, "UPDATE ") || strings.Contains(u, "DELETE ")
+	}
+	return false
 }
 
 // Row wraps *sql.Row so Scan reports engine-independent errors.

@@ -189,3 +189,19 @@ func writeFile(t *testing.T) string {
 	}
 	return p
 }
+
+func TestIsWrite(t *testing.T) {
+	for q, want := range map[string]bool{
+		"SELECT 1":             false,
+		"  select * from jobs": false,
+		"INSERT INTO jobs VALUES (1) RETURNING id":                  true,
+		"\n\tupdate jobs set x = 1 returning id":                    true,
+		"DELETE FROM jobs RETURNING id":                             true,
+		"WITH x AS (SELECT 1) SELECT * FROM x":                      false,
+		"WITH x AS (DELETE FROM jobs RETURNING id) SELECT * FROM x": true,
+	} {
+		if got := sqldb.IsWrite(q); got != want {
+			t.Errorf("IsWrite(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
