@@ -28,6 +28,8 @@ type Error struct {
 	Code    string // one of the E* constants
 	Message string // human readable, safe to show
 	Err     error  // optional cause, never shown to clients
+	// RetryAfter, for rate_limited errors, is how many seconds to wait.
+	RetryAfter int
 }
 
 func (e *Error) Error() string {
