@@ -43,8 +43,8 @@ type Handler func(ctx context.Context, job Job) error
 // Kind configures how jobs of one kind run.
 type Kind struct {
 	Handler     Handler
-	MaxAttempts int                            // default 25
-	Timeout     time.Duration                  // per attempt; default 1 minute
+	MaxAttempts int                             // default 25
+	Timeout     time.Duration                   // per attempt; default 1 minute
 	Backoff     func(attempt int) time.Duration // delay before the next attempt; default exponential
 }
 
