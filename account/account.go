@@ -206,8 +206,12 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, ip string) (Accou
 		return Account{}, fmt.Errorf("authenticate: %w", err)
 	}
 	if err != nil || hash == "" || password.Check(pw, hash) != nil {
-		if _, ferr := s.limits.Fail(ctx, key, ratelimit.DefaultLockout); ferr != nil {
+		lock, ferr := s.limits.Fail(ctx, key, ratelimit.DefaultLockout)
+		if ferr != nil {
 			return Account{}, ferr
+		}
+		if lock > 0 {
+			return Account{}, ratelimit.TooMany(lock)
 		}
 		return Account{}, ErrBadCredentials
 	}

@@ -104,15 +104,14 @@ func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // database (applying migrations) and blob store, and builds the services.
 // Every error names the setting at fault; on error nothing is left open.
 // out receives the lines meant for the operator (URLs, the setup link).
-func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (p *Platform, err error) {
+func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ *Platform, err error) {
 	if out == nil {
 		out = io.Discard
 	}
-	p = &Platform{cfg: cfg, Log: log, out: out}
+	p := &Platform{cfg: cfg, Log: log, out: out}
 	defer func() {
 		if err != nil {
 			p.Close()
-			p = nil
 		}
 	}()
 	if err := checkConfig(&cfg); err != nil {

@@ -46,7 +46,7 @@ func (l *Limiter) Hit(ctx context.Context, bucket string, limit int, window time
 		return fmt.Errorf("rate limit %s: %w", bucket, err)
 	}
 	if hits > limit {
-		return tooMany(end.Sub(now))
+		return TooMany(end.Sub(now))
 	}
 	return nil
 }
@@ -75,7 +75,7 @@ func (l *Limiter) Check(ctx context.Context, key string) error {
 		return fmt.Errorf("lockout %s: %w", key, err)
 	}
 	if wait := time.UnixMilli(until).Sub(l.now()); wait > 0 {
-		return tooMany(wait)
+		return TooMany(wait)
 	}
 	return nil
 }
@@ -127,7 +127,8 @@ func (l *Limiter) Purge(ctx context.Context) (int64, error) {
 	return res.RowsAffected()
 }
 
-func tooMany(wait time.Duration) error {
+// TooMany is the rate_limited error that says when to retry.
+func TooMany(wait time.Duration) error {
 	secs := int(wait.Round(time.Second) / time.Second)
 	if secs < 1 {
 		secs = 1

@@ -164,7 +164,7 @@ func openPostgres(ctx context.Context, dsn string, maxConns int, timeout time.Du
 	defer cancel()
 	if err := pool.PingContext(pctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("--database-url: cannot connect to %s: %v", desc, err)
+		return nil, fmt.Errorf("--database-url: cannot connect to %s: %s", desc, oneLine(err))
 	}
 	return &DB{dialect: Postgres, write: pool, read: pool, desc: desc}, nil
 }
@@ -186,4 +186,19 @@ func unwrapPathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// oneLine folds a multi-line driver error (pgx lists every address it
+// tried) into one line without repeats.
+func oneLine(err error) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, l := range strings.Split(err.Error(), "\n") {
+		l = strings.TrimSpace(l)
+		if l != "" && !seen[l] {
+			seen[l] = true
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, " ")
 }

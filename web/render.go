@@ -321,3 +321,19 @@ func errMessage(err error) string { return openmini.ErrorMessage(err) }
 
 // statusOf is the HTTP status for err.
 func statusOf(err error) int { return httpStatus(openmini.ErrorCode(err)) }
+
+// renderFormError re-renders a form page with err shown above it, with the
+// status and Retry-After header err calls for.
+func (s *Server) renderFormError(w http.ResponseWriter, r *http.Request, page string, v *view, err error) {
+	code := openmini.ErrorCode(err)
+	if code == openmini.EINTERNAL || code == openmini.EUNAVAILABLE {
+		s.renderError(w, r, err)
+		return
+	}
+	var oe *openmini.Error
+	if errors.As(err, &oe) && oe.RetryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(oe.RetryAfter))
+	}
+	v.Error = v.T(errMessage(err))
+	s.render(w, r, httpStatus(code), page, v)
+}

@@ -29,9 +29,7 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 		Email: d.Email, Name: d.Name, Password: r.PostFormValue("password"),
 	})
 	if err != nil {
-		v := s.newView(r, "Create the operator account", d)
-		v.Error = v.T(errMessage(err))
-		s.render(w, r, statusOf(err), "setup", v)
+		s.renderFormError(w, r, "setup", s.newView(r, "Create the operator account", d), err)
 		return
 	}
 	s.log.InfoContext(r.Context(), "operator created", "account_id", a.ID, "email", a.Email)
@@ -55,9 +53,7 @@ func (s *Server) handleSignin(w http.ResponseWriter, r *http.Request) {
 	d := signinData{Email: r.PostFormValue("email"), Next: r.PostFormValue("next")}
 	a, err := s.acct.Authenticate(r.Context(), d.Email, r.PostFormValue("password"), s.clientIP(r))
 	if err != nil {
-		v := s.newView(r, "Sign in", d)
-		v.Error = v.T(errMessage(err))
-		s.render(w, r, statusOf(err), "signin", v)
+		s.renderFormError(w, r, "signin", s.newView(r, "Sign in", d), err)
 		return
 	}
 	if !s.startSession(w, r, a) {
