@@ -1,0 +1,251 @@
+package qr
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"rsc.io/qr/coding"
+
+	"github.com/openmini/openmini"
+)
+
+// Level is a QR error-correction level: the share of the symbol that may be
+// damaged (or covered by an icon) and still decode.
+type Level string
+
+const (
+	LevelL Level = "L" // about 7%
+	LevelM Level = "M" // about 15%; the default
+	LevelQ Level = "Q" // about 25%
+	LevelH Level = "H" // about 30%
+)
+
+// ParseLevel accepts "L", "M", "Q" or "H" (any case); "" gives LevelM.
+func ParseLevel(s string) (Level, error) {
+	switch strings.ToUpper(s) {
+	case "":
+		return LevelM, nil
+	case "L", "M", "Q", "H":
+		return Level(strings.ToUpper(s)), nil
+	}
+	return "", invalid("error-correction level %q: want L, M, Q or H", truncate(s))
+}
+
+func (l Level) coding() coding.Level {
+	switch l {
+	case LevelL:
+		return coding.L
+	case LevelQ:
+		return coding.Q
+	case LevelH:
+		return coding.H
+	}
+	return coding.M
+}
+
+func (l Level) rank() int { return int(l.coding()) }
+
+// Matrix is an encoded QR symbol without its quiet zone: Size×Size modules,
+// row-major, 1 for dark.
+type Matrix struct {
+	Size    int
+	Version int
+	Level   Level
+	Mask    int
+	Mods    []byte
+}
+
+// Dark reports whether the module at column x, row y is dark.
+func (m *Matrix) Dark(x, y int) bool { return m.Mods[y*m.Size+x] != 0 }
+
+// encoder turns text into matrices. It encodes the data once with mask 0
+// and derives the other seven masks by XOR with cached differences, then
+// keeps the one with the lowest penalty as ISO/IEC 18004 asks. Plans of
+// small versions (the ones short links use) are cached.
+type encoder struct {
+	mu    sync.RWMutex
+	plans map[int]*planSet
+}
+
+// planSet is what one version and level need: the mask-0 plan and, for
+// each mask, the modules that differ from mask 0 (mask pattern over data
+// modules, and the format bits).
+type planSet struct {
+	plan0 *coding.Plan
+	diff  [8][]byte
+}
+
+// maxCachedVersion bounds the plan cache: versions 1..10 at 4 levels are
+// about 1 MB.
+const maxCachedVersion = 10
+
+func newEncoder() *encoder { return &encoder{plans: map[int]*planSet{}} }
+
+func (e *encoder) planSet(v coding.Version, l coding.Level) (*planSet, error) {
+	key := int(v)<<4 | int(l)
+	if int(v) <= maxCachedVersion {
+		e.mu.RLock()
+		ps := e.plans[key]
+		e.mu.RUnlock()
+		if ps != nil {
+			return ps, nil
+		}
+	}
+	ps := &planSet{}
+	var base [8][]byte
+	for mask := coding.Mask(0); mask < 8; mask++ {
+		p, err := coding.NewPlan(v, l, mask)
+		if err != nil {
+			return nil, err
+		}
+		if mask == 0 {
+			ps.plan0 = p
+		}
+		n := len(p.Pixel)
+		b := make([]byte, n*n)
+		for y, row := range p.Pixel {
+			for x, pix := range row {
+				if pix&coding.Black != 0 {
+					b[y*n+x] = 1
+				}
+			}
+		}
+		base[mask] = b
+	}
+	for mask := 0; mask < 8; mask++ {
+		d := make([]byte, len(base[0]))
+		for i := range d {
+			d[i] = base[0][i] ^ base[mask][i]
+		}
+		ps.diff[mask] = d
+	}
+	if int(v) <= maxCachedVersion {
+		e.mu.Lock()
+		e.plans[key] = ps
+		e.mu.Unlock()
+	}
+	return ps, nil
+}
+
+// encode returns the smallest symbol holding text at level l, in numeric,
+// alphanumeric or byte mode, whichever is shortest. Text that no version
+// holds gives a too_large error.
+func (e *encoder) encode(text string, l Level) (*Matrix, error) {
+	var enc coding.Encoding
+	switch {
+	case text == "":
+		return nil, invalid("nothing to encode: the content is empty")
+	case coding.Num(text).Check() == nil:
+		enc = coding.Num(text)
+	case coding.Alpha(text).Check() == nil:
+		enc = coding.Alpha(text)
+	default:
+		enc = coding.String(text)
+	}
+	cl := l.coding()
+	v := coding.Version(coding.MinVersion)
+	for ; ; v++ {
+		if v > coding.MaxVersion {
+			return nil, openmini.Errorf(openmini.ETOOLARGE, "content of %d bytes is too long for a QR code at level %s", len(text), l)
+		}
+		if enc.Bits(v) <= v.DataBytes(cl)*8 {
+			break
+		}
+	}
+	ps, err := e.planSet(v, cl)
+	if err != nil {
+		return nil, fmt.Errorf("qr plan: %w", err)
+	}
+	c, err := ps.plan0.Encode(enc)
+	if err != nil {
+		return nil, fmt.Errorf("qr encode: %w", err)
+	}
+	n := c.Size
+	m0 := make([]byte, n*n)
+	for y := 0; y < n; y++ {
+		row := c.Bitmap[y*c.Stride:]
+		out := m0[y*n:]
+		for x := 0; x < n; x++ {
+			out[x] = row[x>>3] >> (7 - uint(x&7)) & 1
+		}
+	}
+	best := &Matrix{Size: n, Version: int(v), Level: l, Mods: make([]byte, n*n)}
+	cand := make([]byte, n*n)
+	bestPenalty := -1
+	for mask := 0; mask < 8; mask++ {
+		d := ps.diff[mask]
+		for i := range cand {
+			cand[i] = m0[i] ^ d[i]
+		}
+		if pen := penalty(cand, n); bestPenalty < 0 || pen < bestPenalty {
+			bestPenalty = pen
+			best.Mask = mask
+			copy(best.Mods, cand)
+		}
+	}
+	return best, nil
+}
+
+// penalty scores a masked n×n symbol (row-major, 1 dark) with the four
+// rules of ISO/IEC 18004 section 7.8.3; lower is better.
+func penalty(mods []byte, n int) int {
+	score := 0
+	// Rules 1 (runs of five or more) and 3 (finder-like 1:1:3:1:1 with four
+	// light modules on one side) along rows, then columns.
+	for i := 0; i < n; i++ {
+		score += linePenalty(mods, i*n, 1, n)
+		score += linePenalty(mods, i, n, n)
+	}
+	// Rule 2: 2×2 blocks of one colour.
+	for y := 0; y < n-1; y++ {
+		r0 := mods[y*n : y*n+n]
+		r1 := mods[(y+1)*n : (y+1)*n+n]
+		for x := 0; x < n-1; x++ {
+			c := r0[x]
+			if c == r0[x+1] && c == r1[x] && c == r1[x+1] {
+				score += 3
+			}
+		}
+	}
+	// Rule 4: balance of dark and light, 10 points per 5% away from half.
+	dark := 0
+	for _, c := range mods {
+		dark += int(c)
+	}
+	total := n * n
+	dev := dark*20 - total*10
+	if dev < 0 {
+		dev = -dev
+	}
+	return score + dev/total*10
+}
+
+// linePenalty scores one row or column of n modules starting at mods[start]
+// and stepping by step, for rules 1 and 3.
+func linePenalty(mods []byte, start, step, n int) int {
+	score := 0
+	prev := mods[start]
+	run := 1
+	window := uint16(prev)
+	for j, i := 1, start+step; j < n; j, i = j+1, i+step {
+		c := mods[i]
+		if c == prev {
+			run++
+		} else {
+			if run >= 5 {
+				score += run - 2
+			}
+			run = 1
+			prev = c
+		}
+		window = (window<<1 | uint16(c)) & 0x7ff
+		if j >= 10 && (window == 0x5d0 || window == 0x05d) { // 10111010000, 00001011101
+			score += 40
+		}
+	}
+	if run >= 5 {
+		score += run - 2
+	}
+	return score
+}
