@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/openmini/openmini/miniapp"
@@ -18,10 +19,33 @@ import (
 // runCmd runs the CLI in-process and returns its exit status and output.
 func runCmd(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
+	return runCmdCtx(context.Background(), env, args...)
+}
+
+// runCmdCtx is runCmd with a context (cancel it to stop `serve`).
+func runCmdCtx(ctx context.Context, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	var out, errOut syncBuffer
 	c := &cli{stdout: &out, stderr: &errOut, stdin: strings.NewReader(""), getenv: func(k string) string { return env[k] }}
-	code = run(context.Background(), c, args)
+	code = run(ctx, c, args)
 	return code, out.String(), errOut.String()
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestInitValidatePack(t *testing.T) {
