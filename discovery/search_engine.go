@@ -1,0 +1,375 @@
+package discovery
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/openmini/openmini/sqldb"
+)
+
+// searchIndex is the engine-specific part of search: how documents' tokens
+// and the vocabulary's trigrams are stored and matched. Tokenizing, typo
+// correction and ranking are shared Go code (text.go, search.go), so both
+// engines return the same results.
+type searchIndex interface {
+	// put adds documents (not already present) to the full-text index.
+	put(ctx context.Context, q sqldb.Querier, docs []indexedDoc) error
+	// drop removes documents from the full-text index.
+	drop(ctx context.Context, q sqldb.Querier, ids []int64) error
+	// addTerms adds new vocabulary words to the trigram index.
+	addTerms(ctx context.Context, q sqldb.Querier, terms []vocabTerm) error
+	// dropTerms removes vocabulary words from the trigram index (before
+	// their discovery_terms rows are deleted).
+	dropTerms(ctx context.Context, q sqldb.Querier, ids []int64) error
+	// match returns up to m.limit indexed documents matching every term,
+	// most launched first.
+	match(ctx context.Context, q sqldb.Querier, m matchQuery) ([]candidate, error)
+	// similarTerms returns up to limit vocabulary words sharing the most
+	// trigrams with word.
+	similarTerms(ctx context.Context, q sqldb.Querier, word string, limit int) ([]vocabTerm, error)
+}
+
+// vocabTerm is a row of discovery_terms.
+type vocabTerm struct {
+	ID   int64
+	Term string
+	Docs int64
+}
+
+type matchQuery struct {
+	terms    []qterm
+	nameOnly bool // every term in the name field
+	noGames  bool // leave out games
+	limit    int
+}
+
+// candidate is a matching document with what ranking needs.
+type candidate struct {
+	ID                                    int64
+	AppID, Name, ShortName, Keywords      string
+	Description, Category, Merchant, Icon string
+	Games                                 bool
+	Launches                              int64
+}
+
+// candidateColumns selects a candidate from discovery_apps aliased d. The
+// description is cut: results show a snippet, and ranking reads its start.
+const candidateColumns = `d.id, d.app_id, d.name, d.short_name, d.keywords, substr(d.description, 1, 300),
+	d.category, d.merchant_name, d.icon_url, d.games, d.launches`
+
+func scanCandidates(q sqldb.Querier, ctx context.Context, query string, args ...any) ([]candidate, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []candidate
+	for rows.Next() {
+		var c candidate
+		var games int64
+		if err := rows.Scan(&c.ID, &c.AppID, &c.Name, &c.ShortName, &c.Keywords, &c.Description,
+			&c.Category, &c.Merchant, &c.Icon, &games, &c.Launches); err != nil {
+			return nil, err
+		}
+		c.Games = games == 1
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ---------------------------------------------------------------- SQLite
+
+// sqliteIndex keeps tokens in the FTS5 table discovery_fts (unicode61
+// splits our space-separated tokens as they are) and the vocabulary in the
+// FTS5 trigram table discovery_terms_trgm.
+type sqliteIndex struct{}
+
+func (sqliteIndex) put(ctx context.Context, q sqldb.Querier, docs []indexedDoc) error {
+	for start := 0; start < len(docs); start += 200 {
+		chunk := docs[start:min(len(docs), start+200)]
+		vals := make([]string, len(chunk))
+		args := make([]any, 0, 4*len(chunk))
+		for i, d := range chunk {
+			vals[i] = "(?, ?, ?, ?)"
+			args = append(args, d.ID, strings.Join(d.Name, " "), strings.Join(d.Tags, " "), strings.Join(d.Body, " "))
+		}
+		if _, err := q.Exec(ctx, `INSERT INTO discovery_fts (rowid, name, tags, body) VALUES `+strings.Join(vals, ", "), args...); err != nil {
+			return fmt.Errorf("fts insert: %w", err)
+		}
+	}
+	return nil
+}
+
+func (sqliteIndex) drop(ctx context.Context, q sqldb.Querier, ids []int64) error {
+	return execIDs(ctx, q, `DELETE FROM discovery_fts WHERE rowid IN (%s)`, ids)
+}
+
+func (sqliteIndex) addTerms(ctx context.Context, q sqldb.Querier, terms []vocabTerm) error {
+	for start := 0; start < len(terms); start += 400 {
+		chunk := terms[start:min(len(terms), start+400)]
+		vals := make([]string, len(chunk))
+		args := make([]any, 0, 2*len(chunk))
+		for i, t := range chunk {
+			vals[i] = "(?, ?)"
+			args = append(args, t.ID, " "+t.Term+" ")
+		}
+		if _, err := q.Exec(ctx, `INSERT INTO discovery_terms_trgm (rowid, term) VALUES `+strings.Join(vals, ", "), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (sqliteIndex) dropTerms(ctx context.Context, q sqldb.Querier, ids []int64) error {
+	return execIDs(ctx, q, `DELETE FROM discovery_terms_trgm WHERE rowid IN (%s)`, ids)
+}
+
+// fts5Quote makes s one FTS5 string (a phrase when it holds several
+// tokens).
+func fts5Quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// fts5Expr is the MATCH expression requiring every term.
+func fts5Expr(terms []qterm, nameOnly bool) string {
+	parts := make([]string, 0, len(terms))
+	for _, t := range terms {
+		switch {
+		case len(t.alts) > 0:
+			alts := make([]string, len(t.alts))
+			for i, a := range t.alts {
+				alts[i] = fts5Quote(a)
+			}
+			parts = append(parts, "("+strings.Join(alts, " OR ")+")")
+		case t.cjk && t.bigrams() != nil:
+			parts = append(parts, fts5Quote(strings.Join(t.bigrams(), " ")))
+		case t.cjk || t.prefix:
+			parts = append(parts, fts5Quote(t.text)+"*")
+		default:
+			parts = append(parts, fts5Quote(t.text))
+		}
+	}
+	expr := strings.Join(parts, " AND ")
+	if nameOnly {
+		return "name : (" + expr + ")"
+	}
+	return expr
+}
+
+func (sqliteIndex) match(ctx context.Context, q sqldb.Querier, m matchQuery) ([]candidate, error) {
+	games := ""
+	if m.noGames {
+		games = " AND d.games = 0"
+	}
+	// CROSS JOIN keeps the FTS match as the outer loop.
+	return scanCandidates(q, ctx, `SELECT `+candidateColumns+`
+		FROM discovery_fts f CROSS JOIN discovery_apps d ON d.id = f.rowid
+		WHERE discovery_fts MATCH ?`+games+`
+		ORDER BY d.launches DESC, d.id LIMIT ?`, fts5Expr(m.terms, m.nameOnly), m.limit)
+}
+
+func (sqliteIndex) similarTerms(ctx context.Context, q sqldb.Querier, word string, limit int) ([]vocabTerm, error) {
+	grams := trigrams(word)
+	parts := make([]string, len(grams))
+	for i, g := range grams {
+		parts[i] = fts5Quote(g)
+	}
+	rows, err := q.Query(ctx, `SELECT t.id, t.term, t.docs
+		FROM discovery_terms_trgm g CROSS JOIN discovery_terms t ON t.id = g.rowid
+		WHERE discovery_terms_trgm MATCH ? ORDER BY g.rank LIMIT ?`, strings.Join(parts, " OR "), limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanTerms(rows)
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+// postgresIndex keeps tokens as a tsvector (written as a literal, so no
+// text search configuration or locale is involved) with a GIN index, and
+// the vocabulary in a pg_trgm GIN index. Name tokens carry weight A, tags
+// B and the description D.
+type postgresIndex struct{}
+
+// tsLexeme quotes a token for tsvector and tsquery input.
+func tsLexeme(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// tsvectorLiteral lays the fields out one after another with a gap, so no
+// phrase spans two fields.
+func tsvectorLiteral(d indexedDoc) string {
+	type occ struct{ pos []string }
+	lex := map[string]*occ{}
+	var order []string
+	pos := 1
+	for _, f := range []struct {
+		toks   []string
+		weight string
+	}{{d.Name, "A"}, {d.Tags, "B"}, {d.Body, "D"}} {
+		for _, t := range f.toks {
+			if pos > 16383 {
+				break
+			}
+			o := lex[t]
+			if o == nil {
+				o = &occ{}
+				lex[t] = o
+				order = append(order, t)
+			}
+			if len(o.pos) < 256 {
+				o.pos = append(o.pos, strconv.Itoa(pos)+f.weight)
+			}
+			pos++
+		}
+		pos += 2
+	}
+	var b strings.Builder
+	for i, t := range order {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(tsLexeme(t))
+		b.WriteByte(':')
+		b.WriteString(strings.Join(lex[t].pos, ","))
+	}
+	return b.String()
+}
+
+// tsqueryLiteral is the tsquery requiring every term.
+func tsqueryLiteral(terms []qterm, nameOnly bool) string {
+	w := ""
+	if nameOnly {
+		w = "A"
+	}
+	parts := make([]string, 0, len(terms))
+	for _, t := range terms {
+		switch {
+		case len(t.alts) > 0:
+			alts := make([]string, len(t.alts))
+			for i, a := range t.alts {
+				alts[i] = tsLexeme(a) + weightSuffix(w)
+			}
+			parts = append(parts, "( "+strings.Join(alts, " | ")+" )")
+		case t.cjk && t.bigrams() != nil:
+			bg := t.bigrams()
+			lx := make([]string, len(bg))
+			for i, g := range bg {
+				lx[i] = tsLexeme(g) + weightSuffix(w)
+			}
+			parts = append(parts, "( "+strings.Join(lx, " <-> ")+" )")
+		case t.cjk || t.prefix:
+			parts = append(parts, tsLexeme(t.text)+":*"+w)
+		default:
+			parts = append(parts, tsLexeme(t.text)+weightSuffix(w))
+		}
+	}
+	return strings.Join(parts, " & ")
+}
+
+func weightSuffix(w string) string {
+	if w == "" {
+		return ""
+	}
+	return ":" + w
+}
+
+func (postgresIndex) put(ctx context.Context, q sqldb.Querier, docs []indexedDoc) error {
+	for start := 0; start < len(docs); start += 500 {
+		chunk := docs[start:min(len(docs), start+500)]
+		vals := make([]string, len(chunk))
+		args := make([]any, 0, 2*len(chunk))
+		for i, d := range chunk {
+			vals[i] = "(?, CAST(? AS tsvector))"
+			args = append(args, d.ID, tsvectorLiteral(d))
+		}
+		if _, err := q.Exec(ctx, `INSERT INTO discovery_fts (doc_id, tsv) VALUES `+strings.Join(vals, ", "), args...); err != nil {
+			return fmt.Errorf("tsvector insert: %w", err)
+		}
+	}
+	return nil
+}
+
+func (postgresIndex) drop(ctx context.Context, q sqldb.Querier, ids []int64) error {
+	return execIDs(ctx, q, `DELETE FROM discovery_fts WHERE doc_id IN (%s)`, ids)
+}
+
+func (postgresIndex) addTerms(ctx context.Context, q sqldb.Querier, terms []vocabTerm) error {
+	for start := 0; start < len(terms); start += 1000 {
+		chunk := terms[start:min(len(terms), start+1000)]
+		vals := make([]string, len(chunk))
+		args := make([]any, 0, 2*len(chunk))
+		for i, t := range chunk {
+			vals[i] = "(?, ?)"
+			args = append(args, t.ID, t.Term)
+		}
+		if _, err := q.Exec(ctx, `INSERT INTO discovery_terms_trgm (term_id, term) VALUES `+strings.Join(vals, ", "), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropTerms has nothing to do: the trigram rows go with their
+// discovery_terms rows (ON DELETE CASCADE).
+func (postgresIndex) dropTerms(context.Context, sqldb.Querier, []int64) error { return nil }
+
+func (postgresIndex) match(ctx context.Context, q sqldb.Querier, m matchQuery) ([]candidate, error) {
+	games := ""
+	if m.noGames {
+		games = " AND d.games = 0"
+	}
+	return scanCandidates(q, ctx, `SELECT `+candidateColumns+`
+		FROM discovery_fts f JOIN discovery_apps d ON d.id = f.doc_id
+		WHERE f.tsv @@ CAST(? AS tsquery)`+games+`
+		ORDER BY d.launches DESC, d.id LIMIT ?`, tsqueryLiteral(m.terms, m.nameOnly), m.limit)
+}
+
+func (postgresIndex) similarTerms(ctx context.Context, q sqldb.Querier, word string, limit int) ([]vocabTerm, error) {
+	rows, err := q.Query(ctx, `SELECT t.id, t.term, t.docs
+		FROM discovery_terms_trgm g JOIN discovery_terms t ON t.id = g.term_id
+		WHERE g.term % ? ORDER BY similarity(g.term, ?) DESC, t.docs DESC LIMIT ?`, word, word, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanTerms(rows)
+}
+
+// ---------------------------------------------------------------- shared
+
+func scanTerms(rows interface {
+	Next() bool
+	Scan(...any) error
+	Close() error
+	Err() error
+}) ([]vocabTerm, error) {
+	defer rows.Close()
+	var out []vocabTerm
+	for rows.Next() {
+		var t vocabTerm
+		if err := rows.Scan(&t.ID, &t.Term, &t.Docs); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// execIDs runs a statement whose %s is an IN list, in chunks.
+func execIDs(ctx context.Context, q sqldb.Querier, stmt string, ids []int64) error {
+	ids = append([]int64(nil), ids...)
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(len(ids), start+500)]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		if _, err := q.Exec(ctx, fmt.Sprintf(stmt, placeholders(len(chunk))), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
