@@ -121,14 +121,14 @@ func (d Doc) validate() error {
 
 // docRow is a row of discovery_apps.
 type docRow struct {
-	ID                                              int64
-	AppID                                           string
-	OrgID                                           int64
-	Name, ShortName, Keywords, Description          string
-	Category, MerchantName, IconURL, RemovedReason  string
-	Lat, Lng                                        sql.NullInt64
-	Games, Listed, Removed                          bool
-	Launches, UpdatedAt, ChangedAt                  int64
+	ID                                             int64
+	AppID                                          string
+	OrgID                                          int64
+	Name, ShortName, Keywords, Description         string
+	Category, MerchantName, IconURL, RemovedReason string
+	Lat, Lng                                       sql.NullInt64
+	Games, Listed, Removed                         bool
+	Launches, UpdatedAt, ChangedAt                 int64
 }
 
 const docColumns = `id, app_id, org_id, name, short_name, keywords, description, category,

@@ -32,24 +32,24 @@ func TestSearch(t *testing.T) {
 			want      []string // exact order
 			corrected string
 		}{
-			{q: "咖啡", want: []string{"luckin", "starbucks"}},             // substring of 星巴克咖啡, 瑞幸咖啡
-			{q: "星巴克", want: []string{"starbucks"}},                     // prefix of a CJK name
-			{q: "巴克咖", want: []string{"starbucks"}},                     // inside a CJK name
-			{q: "克 咖", want: []string{"starbucks"}},                      // spaces between CJK are ignored
-			{q: "茶", want: []string{"tea"}},                              // one character, also inside 奶茶
-			{q: "奶茶", want: []string{"tea"}},                             // a keyword
-			{q: "Starbucks", want: []string{"starbucks"}},                // short name
-			{q: "STARB", want: []string{"starbucks"}},                    // prefix, any case
-			{q: "ＳＴＡＲＢＵＣＫＳ", want: []string{"starbucks"}},                // full-width
-			{q: "starbuks", want: []string{"starbucks"}, corrected: "starbucks"}, // one typo
+			{q: "咖啡", want: []string{"luckin", "starbucks"}},                      // substring of 星巴克咖啡, 瑞幸咖啡
+			{q: "星巴克", want: []string{"starbucks"}},                               // prefix of a CJK name
+			{q: "巴克咖", want: []string{"starbucks"}},                               // inside a CJK name
+			{q: "克 咖", want: []string{"starbucks"}},                               // spaces between CJK are ignored
+			{q: "茶", want: []string{"tea"}},                                       // one character, also inside 奶茶
+			{q: "奶茶", want: []string{"tea"}},                                      // a keyword
+			{q: "Starbucks", want: []string{"starbucks"}},                         // short name
+			{q: "STARB", want: []string{"starbucks"}},                             // prefix, any case
+			{q: "ＳＴＡＲＢＵＣＫＳ", want: []string{"starbucks"}},                         // full-width
+			{q: "starbuks", want: []string{"starbucks"}, corrected: "starbucks"},  // one typo
 			{q: "strabucks", want: []string{"starbucks"}, corrected: "starbucks"}, // transposition
 			{q: "cofee", want: []string{"luckin", "starbucks", "bikes"}, corrected: "coffee"},
 			{q: "coffee", want: []string{"luckin", "starbucks", "bikes"}}, // merchant+keyword before description
-			{q: "metro tickets", want: []string{"metro"}},                // every term must match
+			{q: "metro tickets", want: []string{"metro"}},                 // every term must match
 			{q: "地铁", want: []string{"metro"}},
-			{q: "cafe", want: []string{"cafe"}},       // diacritics folded
-			{q: "crème", want: []string{"cafe"}},      // and in the query
-			{q: "mcdonalds", want: []string{"mcd"}},   // apostrophe dropped
+			{q: "cafe", want: []string{"cafe"}},     // diacritics folded
+			{q: "crème", want: []string{"cafe"}},    // and in the query
+			{q: "mcdonalds", want: []string{"mcd"}}, // apostrophe dropped
 			{q: "麦当劳", want: []string{"mcd"}},
 			{q: "game", want: []string{"tetris"}},
 			{q: "xyzzyq", want: nil},
