@@ -1,0 +1,160 @@
+package pay
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/openmini/openmini/sqldb"
+)
+
+// SetFeeRate sets the platform fee for a merchant category in basis points
+// (60 = 0.6%). It applies to payments from now on; paid orders keep the fee
+// they were charged. Errors: invalid for an unknown category or a rate
+// outside 0..10000.
+func (s *Service) SetFeeRate(ctx context.Context, category string, bp int) error {
+	if !validCategory(category) {
+		return invalid("unknown merchant category %q", clip(category, 32))
+	}
+	if bp < 0 || bp > 10000 {
+		return invalid("fee rate %d basis points is outside 0..10000", bp)
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO pay_fee_rates (category, fee_bp, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (category) DO UPDATE SET fee_bp = excluded.fee_bp, updated_at = excluded.updated_at`,
+		category, bp, ms(s.now()))
+	if err != nil {
+		return internal("set fee rate", err)
+	}
+	return nil
+}
+
+// FeeRates returns the fee of every category in basis points, the
+// configured default where no rate was set.
+func (s *Service) FeeRates(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	for _, c := range Categories() {
+		out[c] = s.cfg.DefaultFeeBP
+	}
+	rows, err := s.db.Query(ctx, `SELECT category, fee_bp FROM pay_fee_rates`)
+	if err != nil {
+		return nil, internal("fee rates", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c string
+		var bp int
+		if err := rows.Scan(&c, &bp); err != nil {
+			return nil, internal("fee rates", err)
+		}
+		out[c] = bp
+	}
+	return out, rows.Err()
+}
+
+// FeeWaiver is an operator's promotion for a merchant: no platform fee
+// from StartsAt until EndsAt, on at most VolumeCap of order amounts (0 =
+// no volume cap). An order that crosses the cap pays the fee on the part
+// above it.
+type FeeWaiver struct {
+	ID         int64     `json:"id"`
+	MerchantID int64     `json:"merchant_id"`
+	StartsAt   time.Time `json:"starts_at"`
+	EndsAt     time.Time `json:"ends_at"`
+	VolumeCap  int64     `json:"volume_cap"`
+	VolumeUsed int64     `json:"volume_used"`
+	Note       string    `json:"note"`
+}
+
+// GrantFeeWaiver adds a waiver. Errors: invalid (an empty period, a
+// negative cap), not_found for an unknown merchant.
+func (s *Service) GrantFeeWaiver(ctx context.Context, w FeeWaiver) (*FeeWaiver, error) {
+	switch {
+	case !w.EndsAt.After(w.StartsAt):
+		return nil, invalid("fee waiver ends before it starts")
+	case w.VolumeCap < 0:
+		return nil, invalid("fee waiver volume cap is negative")
+	case len(w.Note) > 200:
+		return nil, invalid("fee waiver note is longer than 200 bytes")
+	}
+	if _, err := loadMerchant(ctx, s.db, w.MerchantID); err != nil {
+		return nil, err
+	}
+	err := s.db.QueryRow(ctx, `INSERT INTO pay_fee_waivers (merchant_id, starts_at, ends_at, volume_cap, volume_used, note, created_at)
+		VALUES (?, ?, ?, ?, 0, ?, ?) RETURNING id`, w.MerchantID, ms(w.StartsAt), ms(w.EndsAt), w.VolumeCap, w.Note, ms(s.now())).Scan(&w.ID)
+	if err != nil {
+		return nil, internal("grant fee waiver", err)
+	}
+	w.VolumeUsed = 0
+	w.StartsAt, w.EndsAt = w.StartsAt.UTC().Truncate(time.Millisecond), w.EndsAt.UTC().Truncate(time.Millisecond)
+	return &w, nil
+}
+
+// FeeWaivers lists a merchant's waivers, newest first.
+func (s *Service) FeeWaivers(ctx context.Context, merchantID int64) ([]FeeWaiver, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, starts_at, ends_at, volume_cap, volume_used, note FROM pay_fee_waivers
+		WHERE merchant_id = ? ORDER BY id DESC`, merchantID)
+	if err != nil {
+		return nil, internal("fee waivers", err)
+	}
+	defer rows.Close()
+	out := []FeeWaiver{}
+	for rows.Next() {
+		w := FeeWaiver{MerchantID: merchantID}
+		var a, b int64
+		if err := rows.Scan(&w.ID, &a, &b, &w.VolumeCap, &w.VolumeUsed, &w.Note); err != nil {
+			return nil, internal("fee waivers", err)
+		}
+		w.StartsAt, w.EndsAt = fromMS(a), fromMS(b)
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// feeRate returns the basis points for a category.
+func (s *Service) feeRate(ctx context.Context, q sqldb.Querier, category string) (int, error) {
+	var bp int
+	err := q.QueryRow(ctx, `SELECT fee_bp FROM pay_fee_rates WHERE category = ?`, category).Scan(&bp)
+	if errors.Is(err, sqldb.ErrNotFound) {
+		return s.cfg.DefaultFeeBP, nil
+	}
+	return bp, err
+}
+
+// quoteFee computes the fee of an order without changing anything: the
+// category rate on the part of the amount no waiver covers.
+func (s *Service) quoteFee(ctx context.Context, q sqldb.Querier, m *Merchant, amount int64, now time.Time, lock bool) (fee int64, waiverID, waived int64, err error) {
+	bp, err := s.feeRate(ctx, q, m.Category)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	suffix := ""
+	if lock {
+		suffix = s.forUpdate()
+	}
+	var cap, used int64
+	err = q.QueryRow(ctx, `SELECT id, volume_cap, volume_used FROM pay_fee_waivers
+		WHERE merchant_id = ? AND starts_at <= ? AND ends_at > ? AND (volume_cap = 0 OR volume_used < volume_cap)
+		ORDER BY ends_at, id LIMIT 1`+suffix, m.ID, ms(now), ms(now)).Scan(&waiverID, &cap, &used)
+	switch {
+	case errors.Is(err, sqldb.ErrNotFound):
+		waiverID = 0
+	case err != nil:
+		return 0, 0, 0, err
+	case cap == 0:
+		waived = amount
+	default:
+		waived = min(amount, cap-used)
+	}
+	return feeFor(amount-waived, bp), waiverID, waived, nil
+}
+
+// chargeFee computes the fee inside a payment's transaction and uses up the
+// waiver's volume.
+func (s *Service) chargeFee(ctx context.Context, tx *sqldb.Tx, m *Merchant, amount int64, now time.Time) (int64, error) {
+	fee, waiverID, waived, err := s.quoteFee(ctx, tx, m, amount, now, true)
+	if err != nil || waiverID == 0 || waived == 0 {
+		return fee, err
+	}
+	_, err = tx.Exec(ctx, `UPDATE pay_fee_waivers SET volume_used = volume_used + ? WHERE id = ?`, waived, waiverID)
+	return fee, err
+}

@@ -1,0 +1,257 @@
+package pay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openmini/openmini/sqldb"
+)
+
+// Ledger account kinds.
+const (
+	KindWallet    = "wallet"     // a user's wallet; owner = accounts.id
+	KindMerchant  = "merchant"   // a merchant's settlement account; owner = merchant id
+	KindCampaign  = "campaign"   // a coupon campaign's remaining budget; owner = campaign id
+	KindFeeIncome = "fee_income" // the platform's fee income; owner = "platform"
+	KindMarketing = "marketing"  // the platform's marketing budget; owner = "platform"
+	KindCapital   = "capital"    // money the platform puts in (may go negative); owner = "platform"
+	KindFunding   = "funding"    // a top-up provider's funding source (may go negative); owner = provider name
+)
+
+// lockRank orders the accounts a transaction updates, so concurrent
+// transactions take row locks in one global order and never deadlock:
+// per-user rows first, shared platform rows last (held for the shortest
+// time before commit).
+var lockRank = map[string]int{
+	KindWallet: 1, KindCampaign: 2, KindMerchant: 3, KindMarketing: 4,
+	KindFeeIncome: 5, KindCapital: 6, KindFunding: 7,
+}
+
+type accountRef struct {
+	id   int64
+	kind string
+}
+
+type accountKey struct{ kind, owner, currency string }
+
+// account returns the ledger account of a holder, creating it when
+// missing. It runs on its own (outside any transaction: on SQLite a call
+// inside WithTx would wait for the write connection the transaction holds),
+// so an account it returns always exists and can be cached.
+func (s *Service) account(ctx context.Context, kind, owner string) (accountRef, error) {
+	key := accountKey{kind, owner, s.cfg.Currency}
+	if v, ok := s.accounts.Load(key); ok {
+		return v.(accountRef), nil
+	}
+	neg := allowNegative(kind)
+	var id int64
+	err := s.db.QueryRow(ctx, `SELECT id FROM pay_accounts WHERE kind = ? AND owner = ? AND currency = ?`,
+		kind, owner, s.cfg.Currency).Scan(&id)
+	if errors.Is(err, sqldb.ErrNotFound) {
+		_, err = s.db.Exec(ctx, `INSERT INTO pay_accounts (kind, owner, currency, balance, allow_negative, created_at)
+			VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (kind, owner, currency) DO NOTHING`,
+			kind, owner, s.cfg.Currency, neg, ms(s.now()))
+		if err == nil {
+			// Read through the write pool's view: the row is committed now.
+			err = s.db.QueryRow(ctx, `SELECT id FROM pay_accounts WHERE kind = ? AND owner = ? AND currency = ?`,
+				kind, owner, s.cfg.Currency).Scan(&id)
+		}
+	}
+	if err != nil {
+		return accountRef{}, fmt.Errorf("ledger account %s/%s: %w", kind, owner, err)
+	}
+	ref := accountRef{id: id, kind: kind}
+	s.accounts.Store(key, ref)
+	return ref, nil
+}
+
+func (s *Service) platformAccount(ctx context.Context, kind string) (accountRef, error) {
+	return s.account(ctx, kind, "platform")
+}
+
+func (s *Service) walletAccount(ctx context.Context, accountID int64) (accountRef, error) {
+	if accountID <= 0 {
+		return accountRef{}, invalid("no user account given")
+	}
+	return s.account(ctx, KindWallet, strconv.FormatInt(accountID, 10))
+}
+
+// allowNegative is 1 for the accounts that stand for money outside the
+// platform (capital, funding sources) and may go below zero.
+func allowNegative(kind string) int {
+	if kind == KindCapital || kind == KindFunding {
+		return 1
+	}
+	return 0
+}
+
+type posting struct {
+	acct   accountRef
+	amount int64
+}
+
+// entry is one journal entry: postings that sum to zero.
+type entry struct {
+	kind, ref, memo string
+	at              time.Time
+	postings        []posting
+}
+
+// insufficientError says which account's balance could not cover its
+// debit; callers turn it into the error their user understands.
+type insufficientError struct{ acct accountRef }
+
+func (e *insufficientError) Error() string {
+	return fmt.Sprintf("ledger account %d (%s) has too little balance", e.acct.id, e.acct.kind)
+}
+
+// post writes a journal entry and updates the balances of its accounts,
+// inside tx. Zero postings are dropped. A debit that would take an account
+// below zero (except capital and funding) fails with *insufficientError and
+// nothing is written; the caller's transaction must then roll back.
+func (s *Service) post(ctx context.Context, tx sqldb.Querier, e entry) (int64, error) {
+	ps := make([]posting, 0, len(e.postings))
+	var sum int64
+	for _, p := range e.postings {
+		if p.amount == 0 {
+			continue
+		}
+		if p.acct.id == 0 {
+			return 0, fmt.Errorf("post %s %s: posting without account", e.kind, e.ref)
+		}
+		sum += p.amount
+		ps = append(ps, p)
+	}
+	if sum != 0 {
+		return 0, fmt.Errorf("post %s %s: postings sum to %d, not zero", e.kind, e.ref, sum)
+	}
+	if len(ps) < 2 {
+		return 0, fmt.Errorf("post %s %s: fewer than two non-zero postings", e.kind, e.ref)
+	}
+	sort.SliceStable(ps, func(i, j int) bool {
+		ri, rj := lockRank[ps[i].acct.kind], lockRank[ps[j].acct.kind]
+		if ri != rj {
+			return ri < rj
+		}
+		return ps[i].acct.id < ps[j].acct.id
+	})
+	at := ms(e.at)
+	var entryID int64
+	err := tx.QueryRow(ctx, `INSERT INTO pay_entries (kind, ref, memo, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+		e.kind, e.ref, e.memo, at).Scan(&entryID)
+	if err != nil {
+		return 0, fmt.Errorf("post %s %s: entry: %w", e.kind, e.ref, err)
+	}
+	// Balances last: the rows of shared accounts stay locked (PostgreSQL)
+	// from here to the commit, so as little as possible happens after.
+	balances := make([]int64, len(ps))
+	for i, p := range ps {
+		err := tx.QueryRow(ctx, `UPDATE pay_accounts SET balance = balance + ?
+			WHERE id = ? AND (allow_negative = 1 OR balance + ? >= 0) RETURNING balance`,
+			p.amount, p.acct.id, p.amount).Scan(&balances[i])
+		if errors.Is(err, sqldb.ErrNotFound) || errors.Is(err, sqldb.ErrCheck) {
+			return 0, &insufficientError{acct: p.acct}
+		}
+		if err != nil {
+			return 0, fmt.Errorf("post %s %s: balance of account %d: %w", e.kind, e.ref, p.acct.id, err)
+		}
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO pay_postings (entry_id, account_id, currency, amount, balance_after, created_at) VALUES `)
+	args := make([]any, 0, 6*len(ps))
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?)")
+		args = append(args, entryID, p.acct.id, s.cfg.Currency, p.amount, balances[i], at)
+	}
+	if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
+		return 0, fmt.Errorf("post %s %s: postings: %w", e.kind, e.ref, err)
+	}
+	return entryID, nil
+}
+
+// CheckLedger verifies the ledger's invariants and returns an error listing
+// the first violations found: every entry has at least two postings that
+// sum to zero per currency; every posting is in its account's currency;
+// every account's balance equals the sum of its postings and the
+// balance_after of its latest posting; no account that must not go negative
+// is negative; no order has refunded more than it was paid. It reads
+// through q, so it can run inside a transaction for a consistent view.
+func CheckLedger(ctx context.Context, q sqldb.Querier) error {
+	checks := []struct{ what, query string }{
+		{"entry does not sum to zero", `SELECT entry_id || ' ' || currency || ' sums to ' || SUM(amount)
+			FROM pay_postings GROUP BY entry_id, currency HAVING SUM(amount) <> 0`},
+		{"entry has fewer than two postings", `SELECT e.id || ' has ' || COUNT(p.id)
+			FROM pay_entries e LEFT JOIN pay_postings p ON p.entry_id = e.id GROUP BY e.id HAVING COUNT(p.id) < 2`},
+		{"posting currency differs from its account", `SELECT p.id || ' ' || p.currency || ' on ' || a.currency
+			FROM pay_postings p JOIN pay_accounts a ON a.id = p.account_id WHERE p.currency <> a.currency`},
+		{"balance differs from its postings", `SELECT a.id || ' balance ' || a.balance || ' postings ' || COALESCE(SUM(p.amount), 0)
+			FROM pay_accounts a LEFT JOIN pay_postings p ON p.account_id = a.id
+			GROUP BY a.id, a.balance HAVING a.balance <> COALESCE(SUM(p.amount), 0)`},
+		{"balance differs from the last posting's balance_after", `SELECT a.id || ' balance ' || a.balance || ' last ' || p.balance_after
+			FROM pay_accounts a JOIN pay_postings p ON p.id = (SELECT MAX(id) FROM pay_postings WHERE account_id = a.id)
+			WHERE p.balance_after <> a.balance`},
+		{"negative balance", `SELECT id || ' ' || kind || ' ' || balance FROM pay_accounts WHERE allow_negative = 0 AND balance < 0`},
+		{"order refunded more than paid", `SELECT id || ' refunded ' || refunded || ' of ' || amount FROM pay_orders WHERE refunded > amount`},
+		{"order refunds differ from its refunds", `SELECT o.id || ' refunded ' || o.refunded || ' refunds ' || COALESCE(SUM(r.amount), 0)
+			FROM pay_orders o LEFT JOIN pay_refunds r ON r.order_id = o.id
+			GROUP BY o.id, o.refunded HAVING o.refunded <> COALESCE(SUM(r.amount), 0)`},
+	}
+	var problems []string
+	for _, c := range checks {
+		rows, err := q.Query(ctx, c.query+" LIMIT 5")
+		if err != nil {
+			return fmt.Errorf("check ledger: %s: %w", c.what, err)
+		}
+		for rows.Next() {
+			var detail string
+			if err := rows.Scan(&detail); err != nil {
+				rows.Close()
+				return fmt.Errorf("check ledger: %w", err)
+			}
+			problems = append(problems, c.what+": "+detail)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("check ledger: %s: %w", c.what, err)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("ledger check failed:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return nil
+}
+
+// CheckLedger runs the package-level CheckLedger on the Service's
+// database. Run it while no payments are in flight, or pass a transaction
+// to the package-level function for one consistent view.
+func (s *Service) CheckLedger(ctx context.Context) error {
+	return CheckLedger(ctx, s.db)
+}
+
+// accountTx returns a holder's ledger account inside tx, creating it in
+// the transaction when missing. Accounts created here are not cached: the
+// transaction may still roll back.
+func (s *Service) accountTx(ctx context.Context, tx *sqldb.Tx, kind, owner string) (accountRef, error) {
+	if v, ok := s.accounts.Load(accountKey{kind, owner, s.cfg.Currency}); ok {
+		return v.(accountRef), nil
+	}
+	var id int64
+	err := tx.QueryRow(ctx, `SELECT id FROM pay_accounts WHERE kind = ? AND owner = ? AND currency = ?`, kind, owner, s.cfg.Currency).Scan(&id)
+	if errors.Is(err, sqldb.ErrNotFound) {
+		err = tx.QueryRow(ctx, `INSERT INTO pay_accounts (kind, owner, currency, balance, allow_negative, created_at)
+			VALUES (?, ?, ?, 0, ?, ?) RETURNING id`, kind, owner, s.cfg.Currency, allowNegative(kind), ms(s.now())).Scan(&id)
+	}
+	if err != nil {
+		return accountRef{}, fmt.Errorf("ledger account %s/%s: %w", kind, owner, err)
+	}
+	return accountRef{id: id, kind: kind}, nil
+}
