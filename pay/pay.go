@@ -56,7 +56,7 @@ func (s *Service) QuoteOrder(ctx context.Context, accountID int64, orderID strin
 	if err != nil {
 		return nil, err
 	}
-	if o.PayerID != 0 && o.PayerID != accountID {
+	if o.State == StateCreated && o.PayerID != 0 && o.PayerID != accountID {
 		return nil, notFound("order %q not found", clip(orderID, 40))
 	}
 	if err := payable(o, s.now()); err != nil {
@@ -138,7 +138,8 @@ func (s *Service) payOrder(ctx context.Context, r PayRequest) (*Order, error) {
 		if err != nil {
 			return err
 		}
-		if o.PayerID != 0 && o.PayerID != r.AccountID {
+		if o.State == StateCreated && o.PayerID != 0 && o.PayerID != r.AccountID {
+			// Bound to another user's payment code.
 			return notFound("order %q not found", clip(r.OrderID, 40))
 		}
 		if !o.PaidAt.IsZero() && o.PayerID == r.AccountID {

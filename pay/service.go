@@ -265,7 +265,9 @@ var (
 	ErrNeedsPIN          = &openmini.Error{Code: openmini.EFORBIDDEN, Message: "this payment needs the payer's PIN"}
 )
 
-func invalid(format string, args ...any) error { return openmini.Errorf(openmini.EINVALID, format, args...) }
+func invalid(format string, args ...any) error {
+	return openmini.Errorf(openmini.EINVALID, format, args...)
+}
 
 func notFound(format string, args ...any) error {
 	return openmini.Errorf(openmini.ENOTFOUND, format, args...)
