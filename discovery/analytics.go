@@ -60,22 +60,22 @@ type DayStats struct {
 // Totals sum a report's days; UniqueUsers and Scanners are distinct over
 // the whole range, the rates are weighted by their cohorts.
 type Totals struct {
-	Launches              int64            `json:"launches"`
-	AnonymousLaunches     int64            `json:"anonymous_launches"`
-	UniqueUsers           int64            `json:"unique_users"`
-	NewUsers              int64            `json:"new_users"`
-	Scenes                map[Scene]int64  `json:"scenes"`
-	AvgSessionMs          int64            `json:"avg_session_ms"`
-	Day1Rate              *float64         `json:"day1_rate"`
-	Day7Rate              *float64         `json:"day7_rate"`
-	Payments              int64            `json:"payments"`
-	PaymentAmount         int64            `json:"payment_amount"`
-	OtherCurrencyPayments int64            `json:"other_currency_payments"`
-	Scans                 int64            `json:"scans"`
-	QRLaunches            int64            `json:"qr_launches"`
-	Scanners              int64            `json:"scanners"`
-	ScanPayers            int64            `json:"scan_payers"`
-	Conversion            *float64         `json:"conversion"`
+	Launches              int64           `json:"launches"`
+	AnonymousLaunches     int64           `json:"anonymous_launches"`
+	UniqueUsers           int64           `json:"unique_users"`
+	NewUsers              int64           `json:"new_users"`
+	Scenes                map[Scene]int64 `json:"scenes"`
+	AvgSessionMs          int64           `json:"avg_session_ms"`
+	Day1Rate              *float64        `json:"day1_rate"`
+	Day7Rate              *float64        `json:"day7_rate"`
+	Payments              int64           `json:"payments"`
+	PaymentAmount         int64           `json:"payment_amount"`
+	OtherCurrencyPayments int64           `json:"other_currency_payments"`
+	Scans                 int64           `json:"scans"`
+	QRLaunches            int64           `json:"qr_launches"`
+	Scanners              int64           `json:"scanners"`
+	ScanPayers            int64           `json:"scan_payers"`
+	Conversion            *float64        `json:"conversion"`
 }
 
 // QRStats is the QR funnel of one code over the report's range.

@@ -71,11 +71,11 @@ type recommender struct {
 }
 
 type userApp struct {
-	app                     string
-	name                    string
-	launches, last          int64
-	parts                   [4]int64 // morning, afternoon, evening, night
-	frecency                float64
+	app            string
+	name           string
+	launches, last int64
+	parts          [4]int64 // morning, afternoon, evening, night
+	frecency       float64
 }
 
 func (r *recommender) offer(app string, score float64, reason Reason) {
