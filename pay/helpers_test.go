@@ -12,8 +12,8 @@ import (
 
 	"github.com/openmini/openmini"
 	"github.com/openmini/openmini/internal/testenv"
-	"github.com/openmini/openmini/pay"
 	"github.com/openmini/openmini/password"
+	"github.com/openmini/openmini/pay"
 	"github.com/openmini/openmini/sqldb"
 )
 
