@@ -280,7 +280,7 @@ func encodeQuery(q map[string]string) string {
 		if i > 0 {
 			b.WriteByte('&')
 		}
-		b.WriteString(url.PathEscape(k))
+		b.WriteString(queryEscape(k))
 		b.WriteByte('=')
 		b.WriteString(queryEscape(q[k]))
 	}
