@@ -67,7 +67,7 @@ func (s *Service) Search(ctx context.Context, q SearchQuery) (SearchResult, erro
 	if q.Offset < 0 || q.Offset > maxSearchOffset {
 		return SearchResult{}, invalid("offset: must be between 0 and %d", maxSearchOffset)
 	}
-	hits, corrected, err := s.find(ctx, q.Text, searchPass)
+	hits, corrected, err := s.find(ctx, q.Text, searchPass, false)
 	if err != nil {
 		return SearchResult{}, err
 	}
@@ -97,7 +97,7 @@ func (s *Service) Suggest(ctx context.Context, prefix string, limit int) ([]AppC
 	if strings.TrimSpace(prefix) == "" {
 		return out, nil
 	}
-	hits, _, err := s.find(ctx, prefix, suggestPass)
+	hits, _, err := s.find(ctx, prefix, suggestPass, true)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (c scored) hit() SearchHit {
 }
 
 // find runs a query and returns ranked hits and the corrected query.
-func (s *Service) find(ctx context.Context, text string, pass int) ([]scored, string, error) {
+func (s *Service) find(ctx context.Context, text string, pass int, typing bool) ([]scored, string, error) {
 	if !utf8.ValidString(text) {
 		return nil, "", invalid("q: not valid UTF-8")
 	}
@@ -132,7 +132,7 @@ func (s *Service) find(ctx context.Context, text string, pass int) ([]scored, st
 	if utf8.RuneCountInString(text) > maxQueryRunes {
 		return nil, "", openmini.Errorf(openmini.ETOOLARGE, "q: longer than %d characters", maxQueryRunes)
 	}
-	terms := parseQuery(text)
+	terms := parseQuery(text, typing)
 	if len(terms) == 0 {
 		return nil, "", nil // only punctuation
 	}

@@ -186,8 +186,9 @@ func (t qterm) bigrams() []string {
 const maxQueryTerms = 8
 
 // parseQuery turns user input into terms. Words of two or more characters
-// match as prefixes, so results follow the user's typing.
-func parseQuery(q string) []qterm {
+// match as prefixes, so results follow the user's typing; with typing set,
+// so does a one-letter last word that follows other terms ("city b").
+func parseQuery(q string, typing bool) []qterm {
 	var out []qterm
 	seen := map[string]bool{}
 	for _, seg := range split(q) {
@@ -203,6 +204,9 @@ func parseQuery(q string) []qterm {
 		if len(out) == maxQueryTerms {
 			break
 		}
+	}
+	if n := len(out); typing && n > 1 && !out[n-1].cjk {
+		out[n-1].prefix = true
 	}
 	return out
 }
