@@ -159,16 +159,22 @@ func (s *Service) AddFavourite(ctx context.Context, accountID int64, appID strin
 		if err != nil {
 			return err
 		}
+		res, err := tx.Exec(ctx, `INSERT INTO discovery_favourites (account_id, app_id, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (account_id, app_id) DO NOTHING`, accountID, appID, ms(s.now()))
+		if err != nil {
+			return err
+		}
+		if added, _ := res.RowsAffected(); added == 0 {
+			return nil // already a favourite
+		}
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM discovery_favourites WHERE account_id = ?`, accountID).Scan(&n); err != nil {
 			return err
 		}
-		if n >= maxFavourites {
+		if n > maxFavourites {
 			return openmini.Errorf(openmini.ETOOLARGE, "favourites: at most %d; remove one first", maxFavourites)
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO discovery_favourites (account_id, app_id, created_at) VALUES (?, ?, ?)
-			ON CONFLICT (account_id, app_id) DO NOTHING`, accountID, appID, ms(s.now()))
-		return err
+		return nil
 	})
 	if errors.Is(err, sqldb.ErrForeignKey) {
 		return notFound("account %d does not exist", accountID)
