@@ -201,3 +201,6 @@ func parallel(n int, fn func(i int) error) []error {
 }
 
 func eachDB(t *testing.T, fn func(t *testing.T, db *sqldb.DB)) { testenv.EachDB(t, fn) }
+
+// openAny opens a fresh database of the dialect OPENMINI_TEST_DB names.
+func openAny(t *testing.T) *sqldb.DB { return testenv.DB(t) }

@@ -247,8 +247,13 @@ func (s *Service) accountTx(ctx context.Context, tx *sqldb.Tx, kind, owner strin
 	var id int64
 	err := tx.QueryRow(ctx, `SELECT id FROM pay_accounts WHERE kind = ? AND owner = ? AND currency = ?`, kind, owner, s.cfg.Currency).Scan(&id)
 	if errors.Is(err, sqldb.ErrNotFound) {
-		err = tx.QueryRow(ctx, `INSERT INTO pay_accounts (kind, owner, currency, balance, allow_negative, created_at)
-			VALUES (?, ?, ?, 0, ?, ?) RETURNING id`, kind, owner, s.cfg.Currency, allowNegative(kind), ms(s.now())).Scan(&id)
+		// A concurrent transaction may be creating the same account: DO
+		// NOTHING waits for it, and the SELECT then sees its row.
+		_, err = tx.Exec(ctx, `INSERT INTO pay_accounts (kind, owner, currency, balance, allow_negative, created_at)
+			VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (kind, owner, currency) DO NOTHING`, kind, owner, s.cfg.Currency, allowNegative(kind), ms(s.now()))
+		if err == nil {
+			err = tx.QueryRow(ctx, `SELECT id FROM pay_accounts WHERE kind = ? AND owner = ? AND currency = ?`, kind, owner, s.cfg.Currency).Scan(&id)
+		}
 	}
 	if err != nil {
 		return accountRef{}, fmt.Errorf("ledger account %s/%s: %w", kind, owner, err)

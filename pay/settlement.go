@@ -49,6 +49,8 @@ type SettlementReport struct {
 	ClosingBalance int64            `json:"closing_balance"`
 	Reconciled     bool             `json:"reconciled"`
 	Lines          []SettlementLine `json:"lines"`
+
+	loc *time.Location
 }
 
 // Settlement builds a merchant's report for a day (YYYY-MM-DD, in
@@ -63,7 +65,7 @@ func (s *Service) Settlement(ctx context.Context, merchantID int64, date string)
 	start := day
 	end := time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, s.cfg.Location)
 	r := &SettlementReport{MerchantID: merchantID, Date: date, Location: s.cfg.Location.String(),
-		Start: start, End: end, Currency: s.cfg.Currency, Lines: []SettlementLine{}}
+		Start: start, End: end, Currency: s.cfg.Currency, Lines: []SettlementLine{}, loc: s.cfg.Location}
 	err = s.db.WithTx(ctx, func(tx *sqldb.Tx) error {
 		if s.db.Dialect() == sqldb.Postgres {
 			if _, err := tx.Exec(ctx, `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY`); err != nil {
@@ -147,9 +149,12 @@ func (s *Service) Settlement(ctx context.Context, merchantID int64, date string)
 func (r *SettlementReport) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	f := func(v int64) string { return FormatAmount(v, r.Currency) }
-	loc, err := time.LoadLocation(r.Location)
-	if err != nil {
-		loc = time.UTC
+	loc := r.loc
+	if loc == nil {
+		var err error
+		if loc, err = time.LoadLocation(r.Location); err != nil {
+			loc = time.UTC
+		}
 	}
 	cw.Write([]string{"time", "type", "order_id", "merchant_order_no", "refund_id", "currency", "amount", "coupon", "user_paid", "fee", "net"})
 	for _, l := range r.Lines {
