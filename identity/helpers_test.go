@@ -219,3 +219,5 @@ func wantCode(t *testing.T, err error, code string) {
 		t.Fatalf("error %v: code %q, want %q", err, got, code)
 	}
 }
+
+func (e *env) log() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
