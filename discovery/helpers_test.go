@@ -3,6 +3,8 @@ package discovery
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -56,6 +58,7 @@ func newFixture(t *testing.T, db *sqldb.DB) *fixture {
 	f := &fixture{t: t, db: db, clock: newClock(t0), games: true, ctx: context.Background()}
 	f.svc = New(db, Options{
 		Now:          f.clock.Now,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL:      "https://mini.example.com",
 		GamesAllowed: func(context.Context) (bool, error) { return f.games, nil },
 	})

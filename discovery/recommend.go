@@ -52,6 +52,8 @@ const (
 	scoreTrending  = 30
 	scorePopular   = 20
 	scoreNewUser   = 35
+	// A new user sees what is rising before what is merely big.
+	scoreNewUserTrend = 40
 )
 
 type recCandidate struct {
@@ -89,7 +91,7 @@ func (r *recommender) offer(app string, score float64, reason Reason) {
 // habits (apps used at this time of day or often), apps used by the same
 // people as theirs, their spending categories and merchants (from
 // RecordPayment), merchant apps nearby, trending and popular apps. A new
-// user gets popular, trending and nearby apps. Hidden recommendations,
+// user (no launches, no payments) gets nearby, trending and popular apps. Hidden recommendations,
 // removed, unlisted and (when disallowed) game apps never appear. Related
 // apps and trending come from the last Refresh. Errors: invalid, too_large.
 func (s *Service) Recommend(ctx context.Context, req RecommendRequest) ([]Recommendation, error) {
@@ -148,7 +150,7 @@ func (r *recommender) run(ctx context.Context) ([]Recommendation, error) {
 			return nil, err
 		}
 	}
-	if err := r.trending(ctx); err != nil {
+	if err := r.trending(ctx, newUser); err != nil {
 		return nil, err
 	}
 	if err := r.popular(ctx, newUser); err != nil {
@@ -393,7 +395,7 @@ func (r *recommender) nearby(ctx context.Context) error {
 }
 
 // trending offers the trending list's apps the user does not use yet.
-func (r *recommender) trending(ctx context.Context) error {
+func (r *recommender) trending(ctx context.Context, newUser bool) error {
 	rows, err := r.s.db.Query(ctx, `SELECT app_id, rank, users FROM discovery_trending ORDER BY rank LIMIT 20`)
 	if err != nil {
 		return err
@@ -406,8 +408,12 @@ func (r *recommender) trending(ctx context.Context) error {
 		if err := rows.Scan(&app, &rank, &users); err != nil {
 			return err
 		}
+		base := float64(scoreTrending)
+		if newUser {
+			base = scoreNewUserTrend
+		}
 		if r.used[app] == nil {
-			r.offer(app, scoreTrending-0.5*float64(rank), Reason{Kind: ReasonTrending, Rank: rank, Count: users})
+			r.offer(app, base-0.5*float64(rank), Reason{Kind: ReasonTrending, Rank: rank, Count: users})
 		}
 	}
 	return rows.Err()
