@@ -144,10 +144,9 @@ func (s *Service) ExchangeCode(ctx context.Context, appID, secret, code, ip stri
 		}
 		return Tokens{}, errClient
 	}
+	// No Succeed here: failures are forgiven a day after the last one,
+	// which spares a write on every successful request.
 	if err := s.limits.Hit(ctx, "idtoken-app:"+appID, s.cfg.TokenRequestsPerMinute, time.Minute); err != nil {
-		return Tokens{}, err
-	}
-	if err := s.limits.Succeed(ctx, lockKey); err != nil {
 		return Tokens{}, err
 	}
 	if code == "" || len(code) > 200 {
@@ -169,40 +168,38 @@ func (s *Service) ExchangeCode(ctx context.Context, appID, secret, code, ip stri
 		replayed  bool
 	)
 	err = s.db.WithTx(ctx, func(tx *sqldb.Tx) error {
-		var codeApp, scopeStr string
-		var expires, used int64
-		err := tx.QueryRow(ctx, `SELECT app_id, account_id, scopes, nonce, expires_at, used_at FROM identity_auth_codes WHERE code_hash = ?`, codeHash).
-			Scan(&codeApp, &accountID, &scopeStr, &nonce, &expires, &used)
+		// The common case in one statement: spend a live code of this app.
+		var scopeStr string
+		err := tx.QueryRow(ctx, `UPDATE identity_auth_codes SET used_at = ?
+			WHERE code_hash = ? AND app_id = ? AND used_at = 0 AND expires_at > ?
+			RETURNING account_id, scopes, nonce`, now.UnixMilli(), codeHash, appID, now.UnixMilli()).
+			Scan(&accountID, &scopeStr, &nonce)
 		if errors.Is(err, sqldb.ErrNotFound) {
-			return errCodeInvalid
-		}
-		if err != nil {
-			return fmt.Errorf("exchange code: %w", err)
-		}
-		if codeApp != appID {
-			return errCodeOtherApp
-		}
-		if used == 0 && now.UnixMilli() >= expires {
-			return errCodeInvalid
-		}
-		if used == 0 {
-			res, err := tx.Exec(ctx, `UPDATE identity_auth_codes SET used_at = ? WHERE code_hash = ? AND used_at = 0`, now.UnixMilli(), codeHash)
-			if err != nil {
+			// Tell why: unknown, another app's, expired, or used before.
+			var codeApp string
+			var used int64
+			err := tx.QueryRow(ctx, `SELECT app_id, used_at FROM identity_auth_codes WHERE code_hash = ?`, codeHash).Scan(&codeApp, &used)
+			switch {
+			case errors.Is(err, sqldb.ErrNotFound):
+				return errCodeInvalid
+			case err != nil:
 				return fmt.Errorf("exchange code: %w", err)
+			case codeApp != appID:
+				return errCodeOtherApp
+			case used == 0:
+				return errCodeInvalid // expired
 			}
-			n, _ := res.RowsAffected()
-			replayed = n != 1
-		} else {
-			replayed = true
-		}
-		if replayed {
 			// A second use means the code leaked: revoke what it issued.
 			// Committed, then reported as an invalid code.
-			_, err := tx.Exec(ctx, `UPDATE identity_tokens SET revoked_at = ? WHERE code_hash = ? AND revoked_at = 0`, now.UnixMilli(), codeHash)
+			replayed = true
+			_, err = tx.Exec(ctx, `UPDATE identity_tokens SET revoked_at = ? WHERE code_hash = ? AND revoked_at = 0`, now.UnixMilli(), codeHash)
 			if err != nil {
 				return fmt.Errorf("revoke replayed code's tokens: %w", err)
 			}
 			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("exchange code: %w", err)
 		}
 		scopes = strings.Fields(scopeStr)
 		have, err := grantedScopes(ctx, tx, accountID, appID)

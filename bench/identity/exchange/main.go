@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -30,8 +31,21 @@ func main() {
 	n := flag.Int("n", 10000, "requests (codes) per run")
 	c := flag.Int("c", 16, "concurrent clients")
 	dbURL := flag.String("db", "", "database URL (default: SQLite in a temporary folder)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(pf)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "exchange:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*n, *c, *dbURL); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "exchange:", err)
 		os.Exit(1)
 	}
