@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"github.com/openmini/openmini/account"
+	"github.com/openmini/openmini/app"
+	"github.com/openmini/openmini/org"
+	"github.com/openmini/openmini/policy"
 	"github.com/openmini/openmini/blob"
 	"github.com/openmini/openmini/blob/blobopen"
 	"github.com/openmini/openmini/jobs"
@@ -68,6 +71,9 @@ type Platform struct {
 	Queue    *jobs.Queue
 	Limits   *ratelimit.Limiter
 	Accounts *account.Service
+	Policy   *policy.Service
+	Orgs     *org.Service
+	Apps     *app.Service
 	Web      *web.Server
 
 	ln  net.Listener
@@ -145,10 +151,17 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ *
 	p.Queue = jobs.New(p.DB, jobs.Options{Workers: cfg.Workers, Logger: log})
 	p.Limits = ratelimit.New(p.DB, nil)
 	p.Accounts = account.New(p.DB, p.Limits, nil)
+	p.Policy = policy.New(p.DB)
+	p.Orgs = org.New(p.DB, p.Accounts, p.Policy)
+	keys, err := app.LoadKeys(ctx, p.DB)
+	if err != nil {
+		return nil, err
+	}
+	p.Apps = app.New(p.DB, p.Blob, p.Orgs, p.Policy, keys, log)
 	p.registerHousekeeping()
 
 	p.Web, err = web.New(web.Config{PublicURL: p.URL, AppsDomain: cfg.AppsDomain, TrustProxy: cfg.TrustProxy, Version: cfg.Version},
-		web.Deps{Logger: log, DB: p.DB, Blob: p.Blob, Queue: p.Queue, Accounts: p.Accounts})
+		web.Deps{Logger: log, DB: p.DB, Blob: p.Blob, Queue: p.Queue, Accounts: p.Accounts, Policy: p.Policy, Orgs: p.Orgs, Apps: p.Apps, Limits: p.Limits})
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 
 	"github.com/openmini/openmini"
 	"github.com/openmini/openmini/account"
+	"github.com/openmini/openmini/miniapp"
 )
 
 //go:embed templates
@@ -260,9 +262,10 @@ func wantsJSON(r *http.Request) bool {
 // APIError is the JSON body of every error response.
 type APIError struct {
 	Error struct {
-		Code      string `json:"code"`
-		Message   string `json:"message"`
-		RequestID string `json:"request_id,omitempty"`
+		Code      string            `json:"code"`
+		Message   string            `json:"message"`
+		Problems  []miniapp.Problem `json:"problems,omitempty"` // every problem of a rejected package
+		RequestID string            `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -282,6 +285,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	if wantsJSON(r) {
 		var body APIError
 		body.Error.Code, body.Error.Message, body.Error.RequestID = code, msg, RequestID(r.Context())
+		body.Error.Problems = miniapp.Problems(err)
 		writeJSON(w, status, body)
 		return
 	}
@@ -337,3 +341,7 @@ func (s *Server) renderFormError(w http.ResponseWriter, r *http.Request, page st
 	v.Error = v.T(errMessage(err))
 	s.render(w, r, httpStatus(code), page, v)
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func miniappKeySet(ks miniapp.KeySet) ([]byte, error) { return miniapp.MarshalKeySet(ks) }

@@ -9,6 +9,8 @@ func (s *Server) routes() *http.ServeMux {
 	s.routesOps(mux)
 	s.routesAuth(mux)
 	s.routesConsole(mux)
+	s.routesAPIDev(mux)
+	s.routesAPIAdmin(mux)
 	return mux
 }
 

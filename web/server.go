@@ -18,8 +18,12 @@ import (
 	"time"
 
 	"github.com/openmini/openmini/account"
+	"github.com/openmini/openmini/app"
 	"github.com/openmini/openmini/blob"
 	"github.com/openmini/openmini/jobs"
+	"github.com/openmini/openmini/org"
+	"github.com/openmini/openmini/policy"
+	"github.com/openmini/openmini/ratelimit"
 	"github.com/openmini/openmini/sqldb"
 )
 
@@ -45,21 +49,31 @@ type Deps struct {
 	Blob     blob.Store
 	Queue    *jobs.Queue
 	Accounts *account.Service
+	Policy   *policy.Service
+	Orgs     *org.Service
+	Apps     *app.Service
+	Limits   *ratelimit.Limiter
 }
 
 // Server serves every HTTP surface of the platform.
 type Server struct {
-	cfg     Config
-	public  *url.URL
-	log     *slog.Logger
-	db      *sqldb.DB
-	blob    blob.Store
-	queue   *jobs.Queue
-	acct    *account.Service
-	metrics *metrics
-	tmpl    *templates
-	mux     *http.ServeMux
-	started time.Time
+	cfg    Config
+	public *url.URL
+	log    *slog.Logger
+	db     *sqldb.DB
+	blob   blob.Store
+	queue  *jobs.Queue
+	acct   *account.Service
+	policy *policy.Service
+	orgs   *org.Service
+	apps   *app.Service
+	limits *ratelimit.Limiter
+	// apiRoutes lists every /api/ pattern registered, for the OpenAPI check.
+	apiRoutes []string
+	metrics   *metrics
+	tmpl      *templates
+	mux       *http.ServeMux
+	started   time.Time
 }
 
 // New builds the server and its routes.
@@ -76,6 +90,10 @@ func New(cfg Config, d Deps) (*Server, error) {
 		blob:    d.Blob,
 		queue:   d.Queue,
 		acct:    d.Accounts,
+		policy:  d.Policy,
+		orgs:    d.Orgs,
+		apps:    d.Apps,
+		limits:  d.Limits,
 		started: time.Now(),
 	}
 	s.metrics = newMetrics(d.DB, d.Queue)
