@@ -19,11 +19,11 @@ import (
 
 	"github.com/openmini/openmini/account"
 	"github.com/openmini/openmini/app"
-	"github.com/openmini/openmini/org"
-	"github.com/openmini/openmini/policy"
 	"github.com/openmini/openmini/blob"
 	"github.com/openmini/openmini/blob/blobopen"
 	"github.com/openmini/openmini/jobs"
+	"github.com/openmini/openmini/org"
+	"github.com/openmini/openmini/policy"
 	"github.com/openmini/openmini/ratelimit"
 	"github.com/openmini/openmini/sqldb"
 	"github.com/openmini/openmini/web"

@@ -250,4 +250,3 @@ func (s *Server) handlePackageKeys(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Write(b)
 }
-

@@ -164,7 +164,9 @@ func TestVersionLifecycleThroughTheAPI(t *testing.T) {
 	}
 
 	// Every step is in the audit log, which the organisation reads.
-	var log struct{ Entries []struct{ Action, Actor string } }
+	var log struct {
+		Entries []struct{ Action, Actor string }
+	}
 	w.dev.Must(t, 200, "GET", base+"/audit?limit=500", nil, &log)
 	var actions []string
 	for _, e := range log.Entries {
