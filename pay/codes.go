@@ -110,6 +110,9 @@ func (s *Service) ChargePaymentCode(ctx context.Context, merchantID int64, key s
 	}
 	hash := requestHash("charge_code", req)
 	codeHash := hashCode(req.Code)
+	if _, err := s.platformAccount(ctx, KindFeeIncome); err != nil {
+		return nil, internal("charge payment code", err)
+	}
 	var exclude []int64
 	for {
 		now := s.now()

@@ -212,7 +212,9 @@ func (s *Service) CreateOrder(ctx context.Context, merchantID int64, key string,
 	hash := requestHash("create_order", req)
 	now := s.now()
 	var id string
+	var created *Order
 	err := s.tx(ctx, func(tx *sqldb.Tx) error {
+		created = nil
 		m, err := loadMerchant(ctx, tx, merchantID)
 		if err != nil {
 			return err
@@ -226,13 +228,16 @@ func (s *Service) CreateOrder(ctx context.Context, merchantID int64, key string,
 			id = prev
 			return err
 		}
-		id = o.ID
+		id, created = o.ID, o
 		return insertOrder(ctx, tx, o)
 	})
 	if err != nil {
 		return nil, internal("create order", err)
 	}
-	return s.Order(ctx, id)
+	if created != nil {
+		return created, nil
+	}
+	return s.Order(ctx, id) // a retry: the order as it is now
 }
 
 const orderColumns = `id, merchant_id, app_id, merchant_order_no, source, description, items, currency, amount, state,

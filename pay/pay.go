@@ -127,13 +127,14 @@ func (s *Service) PayOrder(ctx context.Context, r PayRequest) (*Order, error) {
 
 // payOrder pays an order whose payer is already authenticated.
 func (s *Service) payOrder(ctx context.Context, r PayRequest) (*Order, error) {
-	if _, err := s.walletAccount(ctx, r.AccountID); err != nil {
+	if err := s.warmAccounts(ctx, r.AccountID); err != nil {
 		return nil, internal("pay order", err)
 	}
 	now := s.now()
 	var expired error
+	var paid *Order
 	err := s.tx(ctx, func(tx *sqldb.Tx) error {
-		expired = nil
+		expired, paid = nil, nil
 		o, err := s.loadOrder(ctx, tx, r.OrderID, true)
 		if err != nil {
 			return err
@@ -157,7 +158,11 @@ func (s *Service) payOrder(ctx context.Context, r PayRequest) (*Order, error) {
 		if err != nil {
 			return err
 		}
-		return s.charge(ctx, tx, m, o, r.AccountID, r.CampaignID, now)
+		if err := s.charge(ctx, tx, m, o, r.AccountID, r.CampaignID, now); err != nil {
+			return err
+		}
+		paid = o
+		return nil
 	})
 	if err == nil && expired != nil {
 		err = expired
@@ -165,6 +170,9 @@ func (s *Service) payOrder(ctx context.Context, r PayRequest) (*Order, error) {
 	s.notify()
 	if err != nil {
 		return nil, internal("pay order", err)
+	}
+	if paid != nil {
+		return paid, nil
 	}
 	return s.Order(ctx, r.OrderID)
 }
@@ -195,7 +203,7 @@ func (s *Service) PayCollection(ctx context.Context, r CollectionRequest) (*Orde
 	if err := s.verifyPIN(ctx, r.AccountID, r.PIN); err != nil {
 		return nil, err
 	}
-	if _, err := s.walletAccount(ctx, r.AccountID); err != nil {
+	if err := s.warmAccounts(ctx, r.AccountID); err != nil {
 		return nil, internal("pay collection", err)
 	}
 	hash := requestHash("collection", struct {
@@ -330,6 +338,17 @@ func (s *Service) chargeExcluding(ctx context.Context, tx *sqldb.Tx, m *Merchant
 			return ErrCouponUnavailable
 		}
 	}
+	return err
+}
+
+// warmAccounts makes sure the payer's wallet and the fee income account
+// exist (and are cached) before a payment's transaction, so it does not
+// have to create them.
+func (s *Service) warmAccounts(ctx context.Context, payer int64) error {
+	if _, err := s.walletAccount(ctx, payer); err != nil {
+		return err
+	}
+	_, err := s.platformAccount(ctx, KindFeeIncome)
 	return err
 }
 

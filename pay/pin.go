@@ -41,13 +41,15 @@ func pinKey(accountID int64) string { return "pay-pin:" + strconv.FormatInt(acco
 
 // Wallet settings read outside transactions.
 type userSettings struct {
-	pinHash    string
-	noPINLimit int64
+	pinHash     string
+	noPINLimit  int64
+	pinFailures int64 // non-zero: the lockout may hold failures
 }
 
 func (s *Service) settings(ctx context.Context, q sqldb.Querier, accountID int64) (userSettings, error) {
 	var u userSettings
-	err := q.QueryRow(ctx, `SELECT pin_hash, no_pin_limit FROM pay_users WHERE account_id = ?`, accountID).Scan(&u.pinHash, &u.noPINLimit)
+	err := q.QueryRow(ctx, `SELECT pin_hash, no_pin_limit, pin_failures FROM pay_users WHERE account_id = ?`, accountID).
+		Scan(&u.pinHash, &u.noPINLimit, &u.pinFailures)
 	if errors.Is(err, sqldb.ErrNotFound) {
 		return userSettings{}, nil
 	}
@@ -113,20 +115,31 @@ func (s *Service) SetNoPINLimit(ctx context.Context, accountID int64, pin string
 // verifyPIN checks pin against the user's hash under the lockout. It
 // returns ErrPINNotSet, ErrWrongPIN, or a rate_limited error (with
 // RetryAfter) while the user is locked out.
+//
+// The lockout lives in the shared rate_limits table (ratelimit). To keep
+// the common case (no failures) at one read, pay_users.pin_failures marks
+// users who may have failures recorded: it is set before each failure is
+// recorded and cleared after a success cleared the lockout, so a check that
+// sees zero started before any failure that could lock it out.
 func (s *Service) verifyPIN(ctx context.Context, accountID int64, pin string) error {
 	key := pinKey(accountID)
-	if err := s.limiter.Check(ctx, key); err != nil {
-		return err
-	}
 	u, err := s.settings(ctx, s.db, accountID)
 	if err != nil {
 		return internal("verify pin", err)
+	}
+	if u.pinFailures > 0 {
+		if err := s.limiter.Check(ctx, key); err != nil {
+			return err
+		}
 	}
 	if u.pinHash == "" {
 		return ErrPINNotSet
 	}
 	err = password.Check(pin, u.pinHash)
 	if errors.Is(err, password.ErrMismatch) {
+		if _, err := s.db.Exec(ctx, `UPDATE pay_users SET pin_failures = pin_failures + 1 WHERE account_id = ?`, accountID); err != nil {
+			return internal("verify pin", err)
+		}
 		lock, ferr := s.limiter.Fail(ctx, key, s.cfg.PINLockout)
 		if ferr != nil {
 			return internal("verify pin", ferr)
@@ -141,8 +154,13 @@ func (s *Service) verifyPIN(ctx context.Context, accountID int64, pin string) er
 	if err != nil {
 		return internal("verify pin", err)
 	}
-	if err := s.limiter.Succeed(ctx, key); err != nil {
-		return internal("verify pin", err)
+	if u.pinFailures > 0 {
+		if err := s.limiter.Succeed(ctx, key); err != nil {
+			return internal("verify pin", err)
+		}
+		if _, err := s.db.Exec(ctx, `UPDATE pay_users SET pin_failures = 0 WHERE account_id = ? AND pin_failures = ?`, accountID, u.pinFailures); err != nil {
+			return internal("verify pin", err)
+		}
 	}
 	return nil
 }

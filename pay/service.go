@@ -237,13 +237,22 @@ func (s *Service) notify() {
 	}
 }
 
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+// idEncoding is Crockford's base32 alphabet in lower case, whose ASCII
+// order is its numeric order, so ids sort by creation time.
+var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
 
-// newID returns prefix_ followed by 24 random base32 characters (120 bits).
+// newID returns prefix_ followed by 26 characters: 48 bits of the Unix
+// millisecond time (ids sort by creation and new rows land at the end of
+// the B-tree, not on a random page) and 80 random bits (unguessable).
 func newID(prefix string) string {
-	b := make([]byte, 15)
-	rand.Read(b)
-	return prefix + "_" + idEncoding.EncodeToString(b)
+	var b [16]byte // 6 bytes of Unix milliseconds, 10 random bytes
+	t := uint64(time.Now().UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(t)
+		t >>= 8
+	}
+	rand.Read(b[6:16])
+	return prefix + "_" + idEncoding.EncodeToString(b[:])
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }

@@ -220,11 +220,14 @@ CREATE TABLE pay_idempotency (
 CREATE INDEX pay_idempotency_created_idx ON pay_idempotency (created_at);
 
 -- Per-user wallet settings: payment PIN (argon2id) and the amount up to
--- which a user-presented payment code needs no PIN.
+-- which a user-presented payment code needs no PIN. pin_failures is
+-- non-zero while the shared lockout (rate_limits) may hold failures for the
+-- user, so a payment checks the lockout only then.
 CREATE TABLE pay_users (
     account_id   BIGINT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
     pin_hash     TEXT NOT NULL DEFAULT '',
     no_pin_limit BIGINT NOT NULL DEFAULT 0,
+    pin_failures BIGINT NOT NULL DEFAULT 0,
     created_at   BIGINT NOT NULL,
     updated_at   BIGINT NOT NULL,
     CONSTRAINT pay_users_limit_valid CHECK (no_pin_limit >= 0)
