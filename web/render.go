@@ -41,13 +41,25 @@ var langMatcher = language.NewMatcher(supported)
 var catalogs = map[string]map[string]string{}
 
 func init() {
-	b, err := i18nFS.ReadFile("i18n/zh-Hans.json")
-	if err != nil {
-		panic(err)
-	}
+	// Each surface keeps its own catalog file, i18n/zh-Hans.<surface>.json;
+	// they are merged here. A key defined twice must agree.
 	zh := map[string]string{}
-	if err := json.Unmarshal(b, &zh); err != nil {
-		panic(fmt.Sprintf("i18n/zh-Hans.json: %v", err))
+	files, _ := fs.Glob(i18nFS, "i18n/zh-Hans*.json")
+	for _, f := range files {
+		b, err := i18nFS.ReadFile(f)
+		if err != nil {
+			panic(err)
+		}
+		part := map[string]string{}
+		if err := json.Unmarshal(b, &part); err != nil {
+			panic(fmt.Sprintf("%s: %v", f, err))
+		}
+		for k, v := range part {
+			if old, dup := zh[k]; dup && old != v {
+				panic(fmt.Sprintf("%s: %q translated twice, as %q and %q", f, k, old, v))
+			}
+			zh[k] = v
+		}
 	}
 	catalogs["zh-Hans"] = zh
 }
