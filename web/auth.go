@@ -104,3 +104,10 @@ func safeNext(next, def string) string {
 	}
 	return next
 }
+
+// sessionActor is the signed-in account as an Actor (for console pages,
+// behind requireAccount).
+func sessionActor(r *http.Request) openmini.Actor {
+	a, _ := accountFrom(r.Context())
+	return openmini.Actor{AccountID: a.ID, Label: a.Email, StaffRole: a.StaffRole}
+}
