@@ -2,7 +2,7 @@ package pay
 
 import (
 	"context"
-	"errors"
+	"database/sql"
 	"time"
 
 	"github.com/openmini/openmini/sqldb"
@@ -110,42 +110,41 @@ func (s *Service) FeeWaivers(ctx context.Context, merchantID int64) ([]FeeWaiver
 	return out, rows.Err()
 }
 
-// feeRate returns the basis points for a category.
-func (s *Service) feeRate(ctx context.Context, q sqldb.Querier, category string) (int, error) {
-	var bp int
-	err := q.QueryRow(ctx, `SELECT fee_bp FROM pay_fee_rates WHERE category = ?`, category).Scan(&bp)
-	if errors.Is(err, sqldb.ErrNotFound) {
-		return s.cfg.DefaultFeeBP, nil
-	}
-	return bp, err
-}
-
 // quoteFee computes the fee of an order without changing anything: the
-// category rate on the part of the amount no waiver covers.
+// category rate on the part of the amount no waiver covers. With lock (in a
+// payment's transaction on PostgreSQL) the waiver's row is locked and read
+// again, so concurrent payments use up its volume one after the other.
 func (s *Service) quoteFee(ctx context.Context, q sqldb.Querier, m *Merchant, amount int64, now time.Time, lock bool) (fee int64, waiverID, waived int64, err error) {
-	bp, err := s.feeRate(ctx, q, m.Category)
+	var bp, id, cap, used sql.NullInt64
+	err = q.QueryRow(ctx, `SELECT (SELECT fee_bp FROM pay_fee_rates WHERE category = ?), w.id, w.volume_cap, w.volume_used
+		FROM (SELECT 1 AS one) x LEFT JOIN pay_fee_waivers w ON w.id = (
+			SELECT id FROM pay_fee_waivers
+			WHERE merchant_id = ? AND starts_at <= ? AND ends_at > ? AND (volume_cap = 0 OR volume_used < volume_cap)
+			ORDER BY ends_at, id LIMIT 1)`, m.Category, m.ID, ms(now), ms(now)).Scan(&bp, &id, &cap, &used)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	suffix := ""
-	if lock {
-		suffix = s.forUpdate()
+	rate := s.cfg.DefaultFeeBP
+	if bp.Valid {
+		rate = int(bp.Int64)
 	}
-	var cap, used int64
-	err = q.QueryRow(ctx, `SELECT id, volume_cap, volume_used FROM pay_fee_waivers
-		WHERE merchant_id = ? AND starts_at <= ? AND ends_at > ? AND (volume_cap = 0 OR volume_used < volume_cap)
-		ORDER BY ends_at, id LIMIT 1`+suffix, m.ID, ms(now), ms(now)).Scan(&waiverID, &cap, &used)
+	if id.Valid && lock && s.db.Dialect() == sqldb.Postgres {
+		err := q.QueryRow(ctx, `SELECT volume_cap, volume_used FROM pay_fee_waivers WHERE id = ? FOR UPDATE`, id.Int64).Scan(&cap, &used)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		if cap.Int64 > 0 && used.Int64 >= cap.Int64 {
+			id.Valid = false // used up meanwhile
+		}
+	}
 	switch {
-	case errors.Is(err, sqldb.ErrNotFound):
-		waiverID = 0
-	case err != nil:
-		return 0, 0, 0, err
-	case cap == 0:
-		waived = amount
+	case !id.Valid:
+	case cap.Int64 == 0:
+		waiverID, waived = id.Int64, amount
 	default:
-		waived = min(amount, cap-used)
+		waiverID, waived = id.Int64, min(amount, cap.Int64-used.Int64)
 	}
-	return feeFor(amount-waived, bp), waiverID, waived, nil
+	return feeFor(amount-waived, rate), waiverID, waived, nil
 }
 
 // chargeFee computes the fee inside a payment's transaction and uses up the

@@ -169,16 +169,29 @@ func (s *Service) SetMerchantStatus(ctx context.Context, id int64, status string
 
 const merchantColumns = `id, org_id, name, category, latitude_e6, longitude_e6, address, account_id, webhook_url, webhook_secret, status, created_at, updated_at`
 
+type merchantRow struct {
+	m                Merchant
+	created, updated int64
+}
+
+func (r *merchantRow) dest() []any {
+	m := &r.m
+	return []any{&m.ID, &m.OrgID, &m.Name, &m.Category, &m.Latitude, &m.Longitude, &m.Address, &m.AccountID,
+		&m.WebhookURL, &m.webhookSecret, &m.Status, &r.created, &r.updated}
+}
+
+func (r *merchantRow) merchant() *Merchant {
+	m := r.m
+	m.CreatedAt, m.UpdatedAt = fromMS(r.created), fromMS(r.updated)
+	return &m
+}
+
 func scanMerchant(row interface{ Scan(...any) error }) (*Merchant, error) {
-	var m Merchant
-	var created, updated int64
-	err := row.Scan(&m.ID, &m.OrgID, &m.Name, &m.Category, &m.Latitude, &m.Longitude, &m.Address, &m.AccountID,
-		&m.WebhookURL, &m.webhookSecret, &m.Status, &created, &updated)
-	if err != nil {
+	var r merchantRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	m.CreatedAt, m.UpdatedAt = fromMS(created), fromMS(updated)
-	return &m, nil
+	return r.merchant(), nil
 }
 
 // loadMerchant reads a merchant through q without its apps.

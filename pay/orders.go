@@ -243,30 +243,77 @@ func (s *Service) CreateOrder(ctx context.Context, merchantID int64, key string,
 const orderColumns = `id, merchant_id, app_id, merchant_order_no, source, description, items, currency, amount, state,
 	payer_id, campaign_id, discount, fee, refunded, refunded_discount, refunded_fee, created_at, expires_at, paid_at, closed_at`
 
-func scanOrder(row interface{ Scan(...any) error }) (*Order, error) {
-	var o Order
-	var app, no sql.NullString
-	var payer, campaign sql.NullInt64
-	var items string
-	var created, expires, paid, closed int64
-	err := row.Scan(&o.ID, &o.MerchantID, &app, &no, &o.Source, &o.Description, &items, &o.Currency, &o.Amount, &o.State,
-		&payer, &campaign, &o.Discount, &o.Fee, &o.Refunded, &o.RefundedDiscount, &o.RefundedFee, &created, &expires, &paid, &closed)
-	if err != nil {
-		return nil, err
-	}
-	o.AppID, o.MerchantOrderNo = app.String, no.String
-	o.PayerID, o.CampaignID = payer.Int64, campaign.Int64
-	if items != "" {
-		if err := json.Unmarshal([]byte(items), &o.Items); err != nil {
+// orderRow holds a pay_orders row being scanned.
+type orderRow struct {
+	o                              Order
+	app, no                        sql.NullString
+	payer, campaign                sql.NullInt64
+	items                          string
+	created, expires, paid, closed int64
+}
+
+func (r *orderRow) dest() []any {
+	o := &r.o
+	return []any{&o.ID, &o.MerchantID, &r.app, &r.no, &o.Source, &o.Description, &r.items, &o.Currency, &o.Amount, &o.State,
+		&r.payer, &r.campaign, &o.Discount, &o.Fee, &o.Refunded, &o.RefundedDiscount, &o.RefundedFee, &r.created, &r.expires, &r.paid, &r.closed}
+}
+
+func (r *orderRow) order() (*Order, error) {
+	o := r.o
+	o.AppID, o.MerchantOrderNo = r.app.String, r.no.String
+	o.PayerID, o.CampaignID = r.payer.Int64, r.campaign.Int64
+	if r.items != "" {
+		if err := json.Unmarshal([]byte(r.items), &o.Items); err != nil {
 			return nil, fmt.Errorf("order %s items: %w", o.ID, err)
 		}
 	}
-	o.CreatedAt, o.ExpiresAt, o.PaidAt, o.ClosedAt = fromMS(created), fromMS(expires), fromMS(paid), fromMS(closed)
+	o.CreatedAt, o.ExpiresAt, o.PaidAt, o.ClosedAt = fromMS(r.created), fromMS(r.expires), fromMS(r.paid), fromMS(r.closed)
 	if !o.PaidAt.IsZero() {
 		o.UserPaid = o.Amount - o.Discount
 		o.Net = o.Amount - o.Fee
 	}
 	return &o, nil
+}
+
+func scanOrder(row interface{ Scan(...any) error }) (*Order, error) {
+	var r orderRow
+	if err := row.Scan(r.dest()...); err != nil {
+		return nil, err
+	}
+	return r.order()
+}
+
+// loadOrderForPayment reads and locks an order with its merchant in one
+// query.
+func (s *Service) loadOrderForPayment(ctx context.Context, tx *sqldb.Tx, id string) (*Order, *Merchant, error) {
+	query := `SELECT ` + prefixed("o.", orderColumns) + `, ` + prefixed("m.", merchantColumns) + `
+		FROM pay_orders o JOIN pay_merchants m ON m.id = o.merchant_id WHERE o.id = ?`
+	if s.db.Dialect() == sqldb.Postgres {
+		query += " FOR UPDATE OF o"
+	}
+	var r orderRow
+	var mr merchantRow
+	err := tx.QueryRow(ctx, query, id).Scan(append(r.dest(), mr.dest()...)...)
+	if errors.Is(err, sqldb.ErrNotFound) {
+		return nil, nil, notFound("order %q not found", clip(id, 40))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	o, err := r.order()
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, mr.merchant(), nil
+}
+
+// prefixed qualifies each column of a comma-separated list.
+func prefixed(prefix, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // loadOrder reads an order through q; lock takes its row lock (inside a

@@ -135,7 +135,7 @@ func (s *Service) payOrder(ctx context.Context, r PayRequest) (*Order, error) {
 	var paid *Order
 	err := s.tx(ctx, func(tx *sqldb.Tx) error {
 		expired, paid = nil, nil
-		o, err := s.loadOrder(ctx, tx, r.OrderID, true)
+		o, m, err := s.loadOrderForPayment(ctx, tx, r.OrderID)
 		if err != nil {
 			return err
 		}
@@ -152,10 +152,6 @@ func (s *Service) payOrder(ctx context.Context, r PayRequest) (*Order, error) {
 				expired = err
 				return s.closeOrder(ctx, tx, o, now)
 			}
-			return err
-		}
-		m, err := loadMerchant(ctx, tx, o.MerchantID)
-		if err != nil {
 			return err
 		}
 		if err := s.charge(ctx, tx, m, o, r.AccountID, r.CampaignID, now); err != nil {

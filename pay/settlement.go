@@ -77,8 +77,12 @@ func (s *Service) Settlement(ctx context.Context, merchantID int64, date string)
 			return err
 		}
 		r.MerchantName = m.Name
+		// An order is paid within a day of its creation (expires_in is at
+		// most 86400 s), so the (merchant_id, created_at) index bounds the
+		// search.
 		rows, err := tx.Query(ctx, `SELECT id, COALESCE(merchant_order_no, ''), paid_at, amount, discount, fee FROM pay_orders
-			WHERE merchant_id = ? AND paid_at >= ? AND paid_at < ?`, merchantID, ms(start), ms(end))
+			WHERE merchant_id = ? AND created_at >= ? AND created_at < ? AND paid_at >= ? AND paid_at < ?`,
+			merchantID, ms(start.Add(-25*time.Hour)), ms(end), ms(start), ms(end))
 		if err != nil {
 			return err
 		}

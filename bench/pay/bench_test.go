@@ -14,12 +14,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/openmini/openmini/internal/testenv"
-	"github.com/openmini/openmini/pay"
 	"github.com/openmini/openmini/password"
+	"github.com/openmini/openmini/pay"
 	"github.com/openmini/openmini/sqldb"
 )
 
@@ -94,7 +95,7 @@ func run(b *testing.B, f *fixture) {
 	var seq atomic.Int64
 	b.SetParallelism((clients() + 1) / 2) // GOMAXPROCS is 2 on the bench machine
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			n := seq.Add(1)
@@ -112,10 +113,20 @@ func run(b *testing.B, f *fixture) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "payments/s")
+	// CPU per payment (this process, all threads): steadier than the rate
+	// on a machine shared with other work.
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/payment")
 	b.StopTimer()
 	if err := f.svc.CheckLedger(ctx); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// cpuTime is the user+system CPU time this process used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkPaymentsSQLite: create order + pay on the embedded default.

@@ -32,7 +32,6 @@ CREATE TABLE pay_entries (
     memo       TEXT NOT NULL DEFAULT '',
     created_at INTEGER NOT NULL
 );
-CREATE INDEX pay_entries_ref_idx ON pay_entries (ref);
 
 CREATE TABLE pay_postings (
     id            INTEGER PRIMARY KEY,
@@ -181,9 +180,9 @@ CREATE TABLE pay_orders (
 );
 CREATE UNIQUE INDEX pay_orders_merchant_no_idx ON pay_orders (merchant_id, merchant_order_no);
 CREATE INDEX pay_orders_merchant_created_idx ON pay_orders (merchant_id, created_at);
-CREATE INDEX pay_orders_merchant_paid_idx ON pay_orders (merchant_id, paid_at);
 CREATE INDEX pay_orders_payer_idx ON pay_orders (payer_id, created_at);
-CREATE INDEX pay_orders_expiry_idx ON pay_orders (state, expires_at);
+-- Only open orders are indexed by expiry: paying an order drops it here.
+CREATE INDEX pay_orders_expiry_idx ON pay_orders (expires_at) WHERE state = 'created';
 
 CREATE TABLE pay_coupon_redemptions (
     campaign_id INTEGER NOT NULL REFERENCES pay_campaigns (id),
