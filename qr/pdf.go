@@ -179,27 +179,39 @@ func (s *Service) WritePrintKit(ctx context.Context, w io.Writer, items []PrintI
 	return pw.finish(nObj)
 }
 
-// drawCell draws one code and its caption centred in the cell whose
-// bottom-left corner is (x, y).
-func drawCell(b *bytes.Buffer, x, y, w, h float64, m *Matrix, label, sub []*glyph, labelS, subS string) {
+// cellGeom places a symbol and its caption in a cell: the symbol's square
+// (quiet zone included) has its top-left corner at (x0, top) and the given
+// side; mod is one module; ts and ss are the caption sizes.
+type cellGeom struct {
+	x0, top, side, mod, pad, ts, ss float64
+}
+
+// cellLayout sizes the caption from the cell, then gives the symbol the
+// largest square left above it, centred.
+func cellLayout(x, y, w, h float64, modules int, hasLabel, hasSub bool) cellGeom {
 	pad := min(w, h) * 0.06
-	// Caption sizes follow the symbol size; try a symbol that fills the
-	// cell, then shrink it to leave room for the caption.
 	side := min(w-2*pad, h-2*pad)
 	ts := clamp(side*0.075, 8, 30)
 	ss := ts * 0.7
 	capH := 0.0
-	if len(label) > 0 {
+	if hasLabel {
 		capH += ts * 1.3
 	}
-	if len(sub) > 0 {
+	if hasSub {
 		capH += ss * 1.45
 	}
 	side = min(w-2*pad, h-2*pad-capH)
-	total := float64(m.Size + 2*DefaultMargin)
-	mod := side / total
-	x0 := x + (w-side)/2
-	top := y + h - pad - (h-2*pad-capH-side)/2
+	return cellGeom{
+		x0: x + (w-side)/2, top: y + h - pad - (h-2*pad-capH-side)/2, side: side,
+		mod: side / float64(modules+2*DefaultMargin), pad: pad, ts: ts, ss: ss,
+	}
+}
+
+// drawCell draws one code and its caption centred in the cell whose
+// bottom-left corner is (x, y).
+func drawCell(b *bytes.Buffer, x, y, w, h float64, m *Matrix, label, sub []*glyph, labelS, subS string) {
+	l := cellLayout(x, y, w, h, m.Size, len(label) > 0, len(sub) > 0)
+	x0, top, side, mod, pad, ts, ss := l.x0, l.top, l.side, l.mod, l.pad, l.ts, l.ss
 	// Dark runs as rectangles, quiet zone left white.
 	b.WriteString("q 0 g\n")
 	for r := 0; r < m.Size; r++ {

@@ -293,6 +293,33 @@ func TestLRUEvicts(t *testing.T) {
 	}
 }
 
+// TestFalseFinders proves a finder-like cross in the data area is found
+// and the real finder patterns are not counted.
+func TestFalseFinders(t *testing.T) {
+	const n = 25
+	mods := make([]byte, n*n)
+	set := func(x, y int) { mods[y*n+x] = 1 }
+	finder := func(ox, oy int) {
+		for y := 0; y < 7; y++ {
+			for x := 0; x < 7; x++ {
+				if x == 0 || y == 0 || x == 6 || y == 6 || (x >= 2 && x <= 4 && y >= 2 && y <= 4) {
+					set(ox+x, oy+y)
+				}
+			}
+		}
+	}
+	finder(0, 0)
+	finder(n-7, 0)
+	finder(0, n-7)
+	if got := falseFinders(mods, n, make([]byte, n*n)); got != 0 {
+		t.Fatalf("real finder patterns counted: %d", got)
+	}
+	finder(12, 12) // a fake one in the data area: its 3×3 centre counts
+	if got := falseFinders(mods, n, make([]byte, n*n)); got != 9 {
+		t.Fatalf("fake finder gives %d marked modules, want 9", got)
+	}
+}
+
 // TestPenaltyPicksBestMask proves the encoder keeps the lowest-penalty
 // mask by re-scoring all eight.
 func TestPenaltyPicksBestMask(t *testing.T) {
@@ -302,7 +329,10 @@ func TestPenaltyPicksBestMask(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		best := penalty(m.Mods, m.Size)
+		score := func(mods []byte) int {
+			return penalty(mods, m.Size) + falseFinders(mods, m.Size, make([]byte, len(mods)))*falseFinderPenalty
+		}
+		best := score(m.Mods)
 		v := m.Version
 		set, err := e.planSet(coding.Version(v), LevelM.coding())
 		if err != nil {
@@ -313,7 +343,7 @@ func TestPenaltyPicksBestMask(t *testing.T) {
 			for i := range alt {
 				alt[i] = m.Mods[i] ^ set.diff[m.Mask][i] ^ set.diff[mask][i]
 			}
-			if p := penalty(alt, m.Size); p < best {
+			if p := score(alt); p < best {
 				t.Errorf("%q: mask %d scores %d, below the chosen mask %d's %d", content, mask, p, m.Mask, best)
 			}
 		}
