@@ -318,3 +318,41 @@ func TestAuthCodeRules(t *testing.T) {
 		wantCode(t, err, openmini.ENOTFOUND)
 	})
 }
+
+// TestConcurrentCodeExchange: racing exchanges of one code issue at most
+// one token set, and the race itself counts as a replay that revokes it.
+func TestConcurrentCodeExchange(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		nina := e.user("nina@example.com", "Nina")
+		code := e.code(nina, "shop")
+		const n = 8
+		type result struct {
+			status int
+			body   map[string]any
+		}
+		results := make(chan result, n)
+		for i := 0; i < n; i++ {
+			go func() {
+				s, b, _ := e.exchange("shop", shopSecret, code, i%2 == 0)
+				results <- result{s, b}
+			}()
+		}
+		var access []string
+		for i := 0; i < n; i++ {
+			r := <-results
+			switch {
+			case r.status == 200:
+				access = append(access, r.body["access_token"].(string))
+			case r.status != 400 || r.body["error"] != "invalid_grant":
+				t.Errorf("racing exchange: %d %v", r.status, r.body)
+			}
+		}
+		if len(access) != 1 {
+			t.Fatalf("%d racing exchanges succeeded, want exactly 1", len(access))
+		}
+		if s, _, _ := e.userinfo(access[0]); s != 401 {
+			t.Fatalf("the winner's token survived the replays: userinfo %d", s)
+		}
+	})
+}
