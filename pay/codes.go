@@ -153,7 +153,7 @@ func (s *Service) ChargePaymentCode(ctx context.Context, merchantID int64, key s
 			if o.Amount > u.noPINLimit {
 				return nil // waits for the user's PIN
 			}
-			return s.chargeExcluding(ctx, tx, m, o, payer, -1, exclude, now)
+			return s.chargeExcluding(ctx, tx, m, o, payer, -1, exclude, nil, now)
 		})
 		var ce errCampaignExhausted
 		if errors.As(err, &ce) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -118,15 +119,22 @@ func (s *Service) post(ctx context.Context, tx sqldb.Querier, e entry) (int64, e
 	ps := make([]posting, 0, len(e.postings))
 	var sum int64
 	for _, p := range e.postings {
-		if p.amount == 0 {
-			continue
-		}
 		if p.acct.id == 0 {
 			return 0, fmt.Errorf("post %s %s: posting without account", e.kind, e.ref)
 		}
 		sum += p.amount
-		ps = append(ps, p)
+		merged := false
+		for i := range ps {
+			if ps[i].acct.id == p.acct.id {
+				ps[i].amount += p.amount // one posting per account and entry
+				merged = true
+			}
+		}
+		if !merged {
+			ps = append(ps, p)
+		}
 	}
+	ps = slices.DeleteFunc(ps, func(p posting) bool { return p.amount == 0 })
 	if sum != 0 {
 		return 0, fmt.Errorf("post %s %s: postings sum to %d, not zero", e.kind, e.ref, sum)
 	}
@@ -149,17 +157,9 @@ func (s *Service) post(ctx context.Context, tx sqldb.Querier, e entry) (int64, e
 	}
 	// Balances last: the rows of shared accounts stay locked (PostgreSQL)
 	// from here to the commit, so as little as possible happens after.
-	balances := make([]int64, len(ps))
-	for i, p := range ps {
-		err := tx.QueryRow(ctx, `UPDATE pay_accounts SET balance = balance + ?
-			WHERE id = ? AND (allow_negative = 1 OR balance + ? >= 0) RETURNING balance`,
-			p.amount, p.acct.id, p.amount).Scan(&balances[i])
-		if errors.Is(err, sqldb.ErrNotFound) || errors.Is(err, sqldb.ErrCheck) {
-			return 0, &insufficientError{acct: p.acct}
-		}
-		if err != nil {
-			return 0, fmt.Errorf("post %s %s: balance of account %d: %w", e.kind, e.ref, p.acct.id, err)
-		}
+	balances, err := s.applyBalances(ctx, tx, e, ps)
+	if err != nil {
+		return 0, err
 	}
 	var b strings.Builder
 	b.WriteString(`INSERT INTO pay_postings (entry_id, account_id, currency, amount, balance_after, created_at) VALUES `)
@@ -175,6 +175,91 @@ func (s *Service) post(ctx context.Context, tx sqldb.Querier, e entry) (int64, e
 		return 0, fmt.Errorf("post %s %s: postings: %w", e.kind, e.ref, err)
 	}
 	return entryID, nil
+}
+
+// applyBalances adds the postings to their accounts' balances and returns
+// the new balances, in the order of ps. On PostgreSQL each row is updated
+// on its own, in ps's (lock) order; on SQLite, which has no row locks, one
+// statement updates them all and the CHECK constraint refuses a negative
+// balance.
+func (s *Service) applyBalances(ctx context.Context, tx sqldb.Querier, e entry, ps []posting) ([]int64, error) {
+	balances := make([]int64, len(ps))
+	if s.db.Dialect() == sqldb.SQLite {
+		var q strings.Builder
+		args := make([]any, 0, 3*len(ps))
+		q.WriteString(`UPDATE pay_accounts SET balance = balance + CASE id`)
+		for _, p := range ps {
+			q.WriteString(` WHEN ? THEN ?`)
+			args = append(args, p.acct.id, p.amount)
+		}
+		q.WriteString(` END WHERE id IN (?` + strings.Repeat(`, ?`, len(ps)-1) + `) RETURNING id, balance`)
+		for _, p := range ps {
+			args = append(args, p.acct.id)
+		}
+		rows, err := tx.Query(ctx, q.String(), args...)
+		if err == nil {
+			got := map[int64]int64{}
+			for rows.Next() {
+				var id, bal int64
+				if err = rows.Scan(&id, &bal); err != nil {
+					break
+				}
+				got[id] = bal
+			}
+			if err == nil {
+				err = rows.Err()
+			}
+			rows.Close()
+			for i, p := range ps {
+				bal, ok := got[p.acct.id]
+				if err == nil && !ok {
+					err = fmt.Errorf("post %s %s: account %d not updated", e.kind, e.ref, p.acct.id)
+				}
+				balances[i] = bal
+			}
+		}
+		// The driver may report the CHECK failure while stepping through
+		// the rows, where sqldb does not translate it: match the
+		// constraint's name too.
+		if errors.Is(err, sqldb.ErrCheck) || (err != nil && strings.Contains(err.Error(), "pay_accounts_balance_nonneg")) {
+			return nil, s.whichInsufficient(ctx, tx, ps)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("post %s %s: balances: %w", e.kind, e.ref, err)
+		}
+		return balances, nil
+	}
+	for i, p := range ps {
+		err := tx.QueryRow(ctx, `UPDATE pay_accounts SET balance = balance + ?
+			WHERE id = ? AND (allow_negative = 1 OR balance + ? >= 0) RETURNING balance`,
+			p.amount, p.acct.id, p.amount).Scan(&balances[i])
+		if errors.Is(err, sqldb.ErrNotFound) || errors.Is(err, sqldb.ErrCheck) {
+			return nil, &insufficientError{acct: p.acct}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("post %s %s: balance of account %d: %w", e.kind, e.ref, p.acct.id, err)
+		}
+	}
+	return balances, nil
+}
+
+// whichInsufficient names the first debited account whose balance cannot
+// cover its posting.
+func (s *Service) whichInsufficient(ctx context.Context, tx sqldb.Querier, ps []posting) error {
+	for _, p := range ps {
+		if p.amount >= 0 {
+			continue
+		}
+		var bal int64
+		var neg int
+		if err := tx.QueryRow(ctx, `SELECT balance, allow_negative FROM pay_accounts WHERE id = ?`, p.acct.id).Scan(&bal, &neg); err != nil {
+			return err
+		}
+		if neg == 0 && bal+p.amount < 0 {
+			return &insufficientError{acct: p.acct}
+		}
+	}
+	return errors.New("post: a balance check failed but no account is short")
 }
 
 // CheckLedger verifies the ledger's invariants and returns an error listing

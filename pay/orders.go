@@ -70,6 +70,13 @@ type Order struct {
 	ClosedAt         time.Time `json:"closed_at,omitzero"`
 }
 
+// copy returns a copy that shares nothing mutable with o.
+func (o *Order) copy() *Order {
+	c := *o
+	c.Items = append([]Item(nil), o.Items...)
+	return &c
+}
+
 // Refundable is what may still be refunded.
 func (o *Order) Refundable() int64 {
 	if o.State != StatePaid && o.State != StatePartlyRefunded {
@@ -213,16 +220,16 @@ func (s *Service) CreateOrder(ctx context.Context, merchantID int64, key string,
 	now := s.now()
 	var id string
 	var created *Order
-	err := s.tx(ctx, func(tx *sqldb.Tx) error {
+	m, err := loadMerchant(ctx, s.db, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.newOrder(ctx, s.db, m, req, SourceAPI, now)
+	if err != nil {
+		return nil, internal("create order", err)
+	}
+	err = s.tx(ctx, func(tx *sqldb.Tx) error {
 		created = nil
-		m, err := loadMerchant(ctx, tx, merchantID)
-		if err != nil {
-			return err
-		}
-		o, err := s.newOrder(ctx, tx, m, req, SourceAPI, now)
-		if err != nil {
-			return err
-		}
 		prev, err := claimKey(ctx, tx, merchantScope(merchantID), key, hash, o.ID, now)
 		if err != nil || prev != "" {
 			id = prev
@@ -283,17 +290,18 @@ func scanOrder(row interface{ Scan(...any) error }) (*Order, error) {
 	return r.order()
 }
 
-// loadOrderForPayment reads and locks an order with its merchant in one
-// query.
-func (s *Service) loadOrderForPayment(ctx context.Context, tx *sqldb.Tx, id string) (*Order, *Merchant, error) {
+// loadOrderForPayment reads an order with its merchant in one query
+// through q; lock takes the order's row lock (PostgreSQL, in a
+// transaction).
+func (s *Service) loadOrderForPayment(ctx context.Context, q sqldb.Querier, id string, lock bool) (*Order, *Merchant, error) {
 	query := `SELECT ` + prefixed("o.", orderColumns) + `, ` + prefixed("m.", merchantColumns) + `
 		FROM pay_orders o JOIN pay_merchants m ON m.id = o.merchant_id WHERE o.id = ?`
-	if s.db.Dialect() == sqldb.Postgres {
+	if lock && s.db.Dialect() == sqldb.Postgres {
 		query += " FOR UPDATE OF o"
 	}
 	var r orderRow
 	var mr merchantRow
-	err := tx.QueryRow(ctx, query, id).Scan(append(r.dest(), mr.dest()...)...)
+	err := q.QueryRow(ctx, query, id).Scan(append(r.dest(), mr.dest()...)...)
 	if errors.Is(err, sqldb.ErrNotFound) {
 		return nil, nil, notFound("order %q not found", clip(id, 40))
 	}
