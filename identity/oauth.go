@@ -202,15 +202,12 @@ func (s *Service) ExchangeCode(ctx context.Context, appID, secret, code, ip stri
 			return fmt.Errorf("exchange code: %w", err)
 		}
 		scopes = strings.Fields(scopeStr)
-		have, err := grantedScopes(ctx, tx, accountID, appID)
-		if err != nil {
+		var granted int
+		if prof, granted, err = profileAndGrants(ctx, tx, accountID, appID, scopes); err != nil {
 			return err
 		}
-		if slices.Contains(scopes, ScopeOpenID) && !slices.Contains(have, ScopeOpenID) || len(missing(scopes, have)) > 0 {
+		if granted != len(scopes) {
 			return errCodeRevoked
-		}
-		if prof, err = s.profile(ctx, tx, accountID); err != nil {
-			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO identity_tokens (token_hash, code_hash, app_id, account_id, scopes, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, sha256Hex(access), codeHash, appID, accountID, scopeStr, now.UnixMilli(), now.Add(s.cfg.AccessTokenTTL).UnixMilli())
@@ -246,6 +243,28 @@ func (s *Service) ExchangeCode(ctx context.Context, appID, secret, code, ip stri
 	}
 	return Tokens{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(s.cfg.AccessTokenTTL / time.Second),
 		IDToken: idToken, Scope: strings.Join(scopes, " "), Scopes: scopes}, nil
+}
+
+// profileAndGrants reads the account's profile and how many of scopes
+// (distinct) the user still grants the app, in one statement.
+func profileAndGrants(ctx context.Context, q sqldb.Querier, accountID int64, appID string, scopes []string) (Profile, int, error) {
+	p := Profile{AccountID: accountID}
+	args := []any{appID}
+	for _, sc := range scopes {
+		args = append(args, sc)
+	}
+	args = append(args, accountID)
+	var ev, pv int64
+	var granted int
+	err := q.QueryRow(ctx, `SELECT a.name, COALESCE(a.email, ''), COALESCE(a.phone, ''), COALESCE(u.email_verified_at, 0), COALESCE(u.phone_verified_at, 0), COALESCE(u.avatar_key, ''),
+		(SELECT COUNT(*) FROM identity_grants g WHERE g.account_id = a.id AND g.app_id = ? AND g.scope IN (?`+strings.Repeat(", ?", len(scopes)-1)+`))
+		FROM accounts a LEFT JOIN identity_users u ON u.account_id = a.id WHERE a.id = ?`, args...).
+		Scan(&p.Name, &p.Email, &p.Phone, &ev, &pv, &p.AvatarKey, &granted)
+	if err != nil {
+		return p, 0, fmt.Errorf("profile and grants: %w", err)
+	}
+	p.EmailVerified, p.PhoneVerified = ev > 0, pv > 0
+	return p, granted, nil
 }
 
 // userClaims are the claims about a user an app may see with scopes: its
