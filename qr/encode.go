@@ -179,7 +179,7 @@ func (e *encoder) encode(text string, l Level) (*Matrix, error) {
 		for i := range cand {
 			cand[i] = m0[i] ^ d[i]
 		}
-		pen := penalty(cand, n) + falseFinders(cand, n, marks)*falseFinderPenalty
+		pen := penaltyMarks(cand, n, marks) + falseFinders(marks, n)*falseFinderPenalty
 		if bestPenalty < 0 || pen < bestPenalty {
 			bestPenalty = pen
 			best.Mask = mask
@@ -191,13 +191,18 @@ func (e *encoder) encode(text string, l Level) (*Matrix, error) {
 
 // penalty scores a masked n×n symbol (row-major, 1 dark) with the four
 // rules of ISO/IEC 18004 section 7.8.3; lower is better.
-func penalty(mods []byte, n int) int {
+func penalty(mods []byte, n int) int { return penaltyMarks(mods, n, nil) }
+
+// penaltyMarks is penalty that also fills marks (n*n bytes, cleared here
+// when not nil) for falseFinders: bit 1 across, bit 2 down.
+func penaltyMarks(mods []byte, n int, marks []byte) int {
+	clear(marks)
 	score := 0
 	// Rules 1 (runs of five or more) and 3 (finder-like 1:1:3:1:1 with four
 	// light modules on one side) along rows, then columns.
 	for i := 0; i < n; i++ {
-		score += linePenalty(mods, i*n, 1, n)
-		score += linePenalty(mods, i, n, n)
+		score += linePenalty(mods, i*n, 1, n, marks, 1)
+		score += linePenalty(mods, i, n, n, marks, 2)
 	}
 	// Rule 2: 2×2 blocks of one colour.
 	for y := 0; y < n-1; y++ {
@@ -224,20 +229,39 @@ func penalty(mods []byte, n int) int {
 }
 
 // linePenalty scores one row or column of n modules starting at mods[start]
-// and stepping by step, for rules 1 and 3.
-func linePenalty(mods []byte, start, step, n int) int {
+// and stepping by step, for rules 1 and 3. When marks is not nil it also
+// ORs bit into marks over the centre run of every finder-like
+// dark-light-dark-light-dark sequence with runs 1, 1, 3..5, 1, 1 (see
+// falseFinders).
+func linePenalty(mods []byte, start, step, n int, marks []byte, bit byte) int {
 	score := 0
 	prev := mods[start]
 	run := 1
 	window := uint16(prev)
+	var runs, starts [5]int
+	seen := 0
+	closeRun := func(c byte, length, at int) {
+		if length >= 5 {
+			score += length - 2
+		}
+		if marks == nil {
+			return
+		}
+		runs[0], runs[1], runs[2], runs[3], runs[4] = runs[1], runs[2], runs[3], runs[4], length
+		starts[0], starts[1], starts[2], starts[3], starts[4] = starts[1], starts[2], starts[3], starts[4], at
+		seen++
+		if c == 1 && seen >= 5 && runs[0] == 1 && runs[1] == 1 && runs[3] == 1 && runs[4] == 1 && runs[2] >= 3 && runs[2] <= 5 {
+			for k := starts[2]; k < starts[2]+runs[2]; k++ {
+				marks[start+k*step] |= bit
+			}
+		}
+	}
 	for j, i := 1, start+step; j < n; j, i = j+1, i+step {
 		c := mods[i]
 		if c == prev {
 			run++
 		} else {
-			if run >= 5 {
-				score += run - 2
-			}
+			closeRun(prev, run, j-run)
 			run = 1
 			prev = c
 		}
@@ -246,9 +270,7 @@ func linePenalty(mods []byte, start, step, n int) int {
 			score += 40
 		}
 	}
-	if run >= 5 {
-		score += run - 2
-	}
+	closeRun(prev, run, n-run)
 	return score
 }
 
@@ -262,14 +284,8 @@ const falseFinderPenalty = 200
 
 // falseFinders counts modules outside the three real finder patterns that
 // lie in the centre run of a finder-like 1:1:(3-5):1:1 dark/light sequence
-// both in their row and in their column. marks is scratch space of n*n
-// bytes.
-func falseFinders(mods []byte, n int, marks []byte) int {
-	clear(marks)
-	for i := 0; i < n; i++ {
-		markFinderRuns(mods, marks, i*n, 1, n, 1)
-		markFinderRuns(mods, marks, i, n, n, 2)
-	}
+// both in their row and in their column, as marked by penaltyMarks.
+func falseFinders(marks []byte, n int) int {
 	found := 0
 	for y := 0; y < n; y++ {
 		for x := 0; x < n; x++ {
@@ -279,28 +295,4 @@ func falseFinders(mods []byte, n int, marks []byte) int {
 		}
 	}
 	return found
-}
-
-// markFinderRuns ORs bit into marks over the centre run of every
-// dark-light-dark-light-dark sequence with run lengths 1, 1, 3..5, 1, 1 on
-// the line of n modules starting at start and stepping by step.
-func markFinderRuns(mods, marks []byte, start, step, n int, bit byte) {
-	var runs, starts [5]int
-	seen := 0
-	k := 0
-	for k < n {
-		c := mods[start+k*step]
-		from := k
-		for k < n && mods[start+k*step] == c {
-			k++
-		}
-		runs[0], runs[1], runs[2], runs[3], runs[4] = runs[1], runs[2], runs[3], runs[4], k-from
-		starts[0], starts[1], starts[2], starts[3], starts[4] = starts[1], starts[2], starts[3], starts[4], from
-		seen++
-		if c == 1 && seen >= 5 && runs[0] == 1 && runs[1] == 1 && runs[3] == 1 && runs[4] == 1 && runs[2] >= 3 && runs[2] <= 5 {
-			for j := starts[2]; j < starts[2]+runs[2]; j++ {
-				marks[start+j*step] |= bit
-			}
-		}
-	}
 }

@@ -311,11 +311,14 @@ func TestFalseFinders(t *testing.T) {
 	finder(0, 0)
 	finder(n-7, 0)
 	finder(0, n-7)
-	if got := falseFinders(mods, n, make([]byte, n*n)); got != 0 {
+	marks := make([]byte, n*n)
+	penaltyMarks(mods, n, marks)
+	if got := falseFinders(marks, n); got != 0 {
 		t.Fatalf("real finder patterns counted: %d", got)
 	}
 	finder(12, 12) // a fake one in the data area: its 3×3 centre counts
-	if got := falseFinders(mods, n, make([]byte, n*n)); got != 9 {
+	penaltyMarks(mods, n, marks)
+	if got := falseFinders(marks, n); got != 9 {
 		t.Fatalf("fake finder gives %d marked modules, want 9", got)
 	}
 }
@@ -330,7 +333,8 @@ func TestPenaltyPicksBestMask(t *testing.T) {
 			t.Fatal(err)
 		}
 		score := func(mods []byte) int {
-			return penalty(mods, m.Size) + falseFinders(mods, m.Size, make([]byte, len(mods)))*falseFinderPenalty
+			marks := make([]byte, len(mods))
+			return penaltyMarks(mods, m.Size, marks) + falseFinders(marks, m.Size)*falseFinderPenalty
 		}
 		best := score(m.Mods)
 		v := m.Version
