@@ -327,16 +327,12 @@ func (s *Service) UserInfo(ctx context.Context, accessToken string) (map[string]
 		return nil, ErrInvalidToken
 	}
 	scopes := strings.Fields(scopeStr)
-	have, err := grantedScopes(ctx, s.db, accountID, appID)
+	p, granted, err := profileAndGrants(ctx, s.db, accountID, appID, scopes)
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(have, ScopeOpenID) || len(missing(scopes, have)) > 0 {
+	if granted != len(scopes) || !slices.Contains(scopes, ScopeOpenID) {
 		return nil, ErrInvalidToken
-	}
-	p, err := s.Profile(ctx, accountID)
-	if err != nil {
-		return nil, err
 	}
 	return s.userClaims(key, p, appID, orgID, scopes), nil
 }
