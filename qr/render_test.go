@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"image/jpeg"
 	"image/png"
 	"path/filepath"
 	"sort"
@@ -350,6 +351,49 @@ func TestPenaltyPicksBestMask(t *testing.T) {
 			if p := score(alt); p < best {
 				t.Errorf("%q: mask %d scores %d, below the chosen mask %d's %d", content, mask, p, m.Mask, best)
 			}
+		}
+	}
+}
+
+// TestDecodeImage reads codes the way the server-side scanner does: a
+// photo-like JPEG of a code shrunk onto a grey background, and refuses
+// what is not a readable image.
+func TestDecodeImage(t *testing.T) {
+	r := NewRenderer(RendererConfig{})
+	content := "https://mini.example.com/s/Frame123"
+	b, err := r.Render(context.Background(), content, RenderOptions{Size: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	draw.Draw(frame, frame.Bounds(), image.NewUniform(color.RGBA{120, 120, 110, 255}), image.Point{}, draw.Src)
+	draw.Draw(frame, image.Rect(200, 100, 500, 400), decodePNG(t, b), image.Point{}, draw.Src)
+	var jpg bytes.Buffer
+	if err := jpeg.Encode(&jpg, frame, &jpeg.Options{Quality: 60}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeImage(bytes.NewReader(jpg.Bytes()))
+	if err != nil || got != content {
+		t.Fatalf("DecodeImage(JPEG frame) = %q, %v", got, err)
+	}
+	blank := image.NewGray(image.Rect(0, 0, 200, 200))
+	var blankPNG bytes.Buffer
+	png.Encode(&blankPNG, blank)
+	huge := image.NewGray(image.Rect(0, 0, MaxFramePixels+1, 1))
+	var hugePNG bytes.Buffer
+	png.Encode(&hugePNG, huge)
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		code string
+	}{
+		{"not an image", []byte("hello"), openmini.EINVALID},
+		{"no code", blankPNG.Bytes(), openmini.ENOTFOUND},
+		{"too wide", hugePNG.Bytes(), openmini.ETOOLARGE},
+		{"too many bytes", make([]byte, MaxFrameBytes+1), openmini.ETOOLARGE},
+	} {
+		if _, err := DecodeImage(bytes.NewReader(tc.in)); openmini.ErrorCode(err) != tc.code {
+			t.Errorf("%s: %v, want %s", tc.name, err, tc.code)
 		}
 	}
 }

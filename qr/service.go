@@ -129,6 +129,12 @@ func (s *Service) Close() error { return s.fonts.close() }
 // Renderer returns the service's renderer (with its cache).
 func (s *Service) Renderer() *Renderer { return s.renderer }
 
+// RenderCode draws the code's short link (see Renderer.Render, which
+// caches by content).
+func (s *Service) RenderCode(ctx context.Context, c *Code, opts RenderOptions) ([]byte, error) {
+	return s.renderer.Render(ctx, s.ShortURL(c), opts)
+}
+
 // ShortURL is the URL a code's image encodes: {BaseURL}/s/{slug}.
 func (s *Service) ShortURL(c *Code) string { return s.base.String() + "/s/" + c.Slug }
 
