@@ -79,8 +79,10 @@ type Config struct {
 	// DefaultCallingCode (digits, e.g. "86") is put in front of phone
 	// numbers given without a leading "+". Empty: "+" is required.
 	DefaultCallingCode string
-	// TokenRequestsPerMinute caps token endpoint requests per app and
-	// minute (a ceiling against runaway loops); default 120000.
+	// TokenRequestsPerMinute, when above 0, caps token endpoint requests
+	// per app and minute (a ceiling against runaway loops). It costs one
+	// database write per request, so it is off by default; wrong secrets
+	// are always locked out with backoff.
 	TokenRequestsPerMinute int
 	// HashParams is the argon2id cost for passwords; default password.Default.
 	HashParams password.Params
@@ -128,9 +130,6 @@ func New(db *sqldb.DB, limits *ratelimit.Limiter, cfg Config) (*Service, error) 
 	def(&cfg.KeyRotateAfter, 30*24*time.Hour)
 	def(&cfg.KeyPublishAhead, 10*time.Minute)
 	def(&cfg.KeyCacheTTL, 30*time.Second)
-	if cfg.TokenRequestsPerMinute <= 0 {
-		cfg.TokenRequestsPerMinute = 120000
-	}
 	if cfg.HashParams == (password.Params{}) {
 		cfg.HashParams = password.Default
 	}

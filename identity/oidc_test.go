@@ -356,3 +356,30 @@ func TestConcurrentCodeExchange(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenRequestCeiling: with a per-app ceiling configured, requests past
+// it in one minute are refused with 429, and the next minute is fresh.
+func TestTokenRequestCeiling(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnvConfig(t, db, identity.Config{TokenRequestsPerMinute: 2})
+		olga := e.user("olga@example.com", "Olga")
+		e.clock.add(time.Minute - time.Duration(e.clock.now().UnixMilli()%60000)*time.Millisecond) // start of a window
+		for i := 0; i < 2; i++ {
+			if s, b, _ := e.exchange("shop", shopSecret, e.code(olga, "shop"), true); s != 200 {
+				t.Fatalf("request %d: %d %v", i+1, s, b)
+			}
+		}
+		code := e.code(olga, "shop")
+		if s, b, hdr := e.exchange("shop", shopSecret, code, true); s != 429 || hdr.Get("Retry-After") == "" {
+			t.Fatalf("third request: %d %v", s, b)
+		}
+		// Another app has its own ceiling.
+		if s, b, _ := e.exchange("menu", menuSecret, e.code(olga, "menu"), true); s != 200 {
+			t.Fatalf("other app: %d %v", s, b)
+		}
+		e.clock.add(time.Minute)
+		if s, b, _ := e.exchange("shop", shopSecret, code, true); s != 200 {
+			t.Fatalf("next minute: %d %v", s, b)
+		}
+	})
+}
