@@ -3,6 +3,7 @@ package pay
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"time"
 
 	"github.com/openmini/openmini/sqldb"
@@ -25,6 +26,7 @@ func (s *Service) SetFeeRate(ctx context.Context, category string, bp int) error
 	if err != nil {
 		return internal("set fee rate", err)
 	}
+	s.fees.invalidate()
 	return nil
 }
 
@@ -84,6 +86,7 @@ func (s *Service) GrantFeeWaiver(ctx context.Context, w FeeWaiver) (*FeeWaiver, 
 	if err != nil {
 		return nil, internal("grant fee waiver", err)
 	}
+	s.fees.invalidate()
 	w.VolumeUsed = 0
 	w.StartsAt, w.EndsAt = w.StartsAt.UTC().Truncate(time.Millisecond), w.EndsAt.UTC().Truncate(time.Millisecond)
 	return &w, nil
@@ -156,4 +159,79 @@ func (s *Service) chargeFee(ctx context.Context, tx *sqldb.Tx, m *Merchant, amou
 	}
 	_, err = tx.Exec(ctx, `UPDATE pay_fee_waivers SET volume_used = volume_used + ? WHERE id = ?`, waived, waiverID)
 	return fee, err
+}
+
+// feeCacheTTL bounds how long a replica pays with fee rates and waiver
+// lists read before: a rate or waiver set on another replica applies there
+// within this time (at once on the replica that set it).
+const feeCacheTTL = 5 * time.Second
+
+// feeCache keeps the category rates and the merchants that have a current
+// or future waiver, so a payment without a waiver needs no fee query.
+type feeCache struct {
+	mu      sync.Mutex
+	at      time.Time
+	rates   map[string]int
+	waivers map[int64]bool
+}
+
+func (c *feeCache) invalidate() {
+	c.mu.Lock()
+	c.at = time.Time{}
+	c.mu.Unlock()
+}
+
+// cachedFee returns the fee for an order at merchant m, or waiverID -1 when
+// the merchant has a waiver and the fee must be computed in the payment's
+// transaction.
+func (s *Service) cachedFee(ctx context.Context, m *Merchant, amount int64, now time.Time) (fee, waiverID int64, err error) {
+	c := &s.fees
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if age := now.Sub(c.at); c.rates == nil || age < 0 || age > feeCacheTTL {
+		rates := map[string]int{}
+		rows, err := s.db.Query(ctx, `SELECT category, fee_bp FROM pay_fee_rates`)
+		if err != nil {
+			return 0, 0, err
+		}
+		for rows.Next() {
+			var cat string
+			var bp int
+			if err := rows.Scan(&cat, &bp); err != nil {
+				rows.Close()
+				return 0, 0, err
+			}
+			rates[cat] = bp
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, 0, err
+		}
+		waivers := map[int64]bool{}
+		rows, err = s.db.Query(ctx, `SELECT DISTINCT merchant_id FROM pay_fee_waivers WHERE ends_at > ? AND (volume_cap = 0 OR volume_used < volume_cap)`, ms(now))
+		if err != nil {
+			return 0, 0, err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return 0, 0, err
+			}
+			waivers[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, 0, err
+		}
+		c.at, c.rates, c.waivers = now, rates, waivers
+	}
+	if c.waivers[m.ID] {
+		return 0, -1, nil
+	}
+	bp, ok := c.rates[m.Category]
+	if !ok {
+		bp = s.cfg.DefaultFeeBP
+	}
+	return feeFor(amount, bp), 0, nil
 }

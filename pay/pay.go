@@ -148,7 +148,7 @@ func (s *Service) payOrder(ctx context.Context, r PayRequest) (*Order, error) {
 	if err := payable(o, now); err != nil && o.State != StateCreated {
 		return nil, err
 	}
-	fee, waiverID, _, err := s.quoteFee(ctx, s.db, m, o.Amount, now, false)
+	fee, waiverID, err := s.cachedFee(ctx, m, o.Amount, now)
 	if err != nil {
 		return nil, internal("pay order", err)
 	}
@@ -156,31 +156,33 @@ func (s *Service) payOrder(ctx context.Context, r PayRequest) (*Order, error) {
 	var paid *Order
 	err = s.tx(ctx, func(tx *sqldb.Tx) error {
 		expired, paid = nil, nil
-		var state string
-		var payer, paidAt int64
-		if err := tx.QueryRow(ctx, `SELECT state, COALESCE(payer_id, 0), paid_at FROM pay_orders WHERE id = ?`+s.forUpdate(), o.ID).
-			Scan(&state, &payer, &paidAt); err != nil {
-			return err
-		}
-		if state != StateCreated {
-			if paidAt != 0 && payer == r.AccountID {
-				return nil // paid meanwhile by this user
-			}
-			cur := o.copy()
-			cur.State = state
-			return payable(cur, now)
-		}
-		if err := payable(o, now); err != nil {
-			// Expired but not yet closed by the job: close it now.
-			expired = err
-			return s.closeOrder(ctx, tx, o.copy(), now)
-		}
 		c := o.copy()
-		if err := s.chargeExcluding(ctx, tx, m, c, r.AccountID, r.CampaignID, nil, &feeQuote{fee: fee, waiverID: waiverID}, now); err != nil {
+		err := s.chargeExcluding(ctx, tx, m, c, r.AccountID, r.CampaignID, nil, &feeQuote{fee: fee, waiverID: waiverID}, now)
+		if err == nil {
+			paid = c
+			return nil
+		}
+		if !errors.Is(err, errOrderNotOpen) {
 			return err
 		}
-		paid = c
-		return nil
+		// Nothing was written yet: say why the order could not be taken.
+		cur, err := s.loadOrder(ctx, tx, o.ID, true)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !cur.PaidAt.IsZero() && cur.PayerID == r.AccountID:
+			return nil // paid meanwhile by this user
+		case cur.State == StateCreated && cur.PayerID != 0 && cur.PayerID != r.AccountID:
+			return notFound("order %q not found", clip(r.OrderID, 40))
+		case cur.State == StateCreated:
+			if expired = payable(cur, now); expired == nil {
+				return conflict("order %s changed while paying; try again", cur.ID)
+			}
+			// Expired but not yet closed by the job: close it now.
+			return s.closeOrder(ctx, tx, cur, now)
+		}
+		return payable(cur, now)
 	})
 	if err == nil && expired != nil {
 		err = expired
@@ -196,7 +198,8 @@ func (s *Service) payOrder(ctx context.Context, r PayRequest) (*Order, error) {
 }
 
 // feeQuote is a fee computed before a payment's transaction; with no
-// waiver involved it stands, otherwise the fee is computed again inside.
+// waiver involved (waiverID 0) it stands, otherwise the fee is computed
+// again inside.
 type feeQuote struct{ fee, waiverID int64 }
 
 // CollectionRequest pays a merchant an amount the user typed after
@@ -262,6 +265,10 @@ func (s *Service) PayCollection(ctx context.Context, r CollectionRequest) (*Orde
 	return s.Order(ctx, id)
 }
 
+// errOrderNotOpen says the order was no longer open when a payment tried
+// to take it; the caller reads it again to say why.
+var errOrderNotOpen = errors.New("order not open")
+
 // errCampaignExhausted says the chosen campaign's budget could not cover
 // the coupon when the ledger entry was posted.
 type errCampaignExhausted struct{ id int64 }
@@ -291,19 +298,36 @@ func (s *Service) chargeExcluding(ctx context.Context, tx *sqldb.Tx, m *Merchant
 	if err != nil {
 		return err
 	}
-	if s.db.Dialect() == sqldb.Postgres {
-		// The payer's wallet row first: it serialises this user's payments,
-		// so the per-user coupon count below cannot race.
+	// The order's row first (the lock every payment and refund of it takes
+	// first), moved to paid only if it is still open, not expired and not
+	// bound to another payer. The common case (fee known, no coupon) is
+	// this one statement.
+	known := fq != nil && fq.waiverID == 0
+	var fee int64
+	if known {
+		fee = fq.fee
+	}
+	res, err := tx.Exec(ctx, `UPDATE pay_orders SET state = 'paid', payer_id = ?, fee = ?, paid_at = ?, updated_at = ?
+		WHERE id = ? AND state = 'created' AND expires_at > ? AND (payer_id IS NULL OR payer_id = ?)`,
+		payer, fee, ms(now), ms(now), o.ID, ms(now), payer)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errOrderNotOpen
+	}
+	if campaignID != 0 && s.db.Dialect() == sqldb.Postgres {
+		// The payer's wallet row next: it serialises this user's coupon
+		// payments, so the per-user count in redeem cannot race.
 		var bal int64
 		if err := tx.QueryRow(ctx, `SELECT balance FROM pay_accounts WHERE id = ? FOR UPDATE`, wallet.id).Scan(&bal); err != nil {
 			return err
 		}
 	}
-	var fee int64
-	if fq != nil && fq.waiverID == 0 {
-		fee = fq.fee
-	} else if fee, err = s.chargeFee(ctx, tx, m, o.Amount, now); err != nil {
-		return err
+	if !known {
+		if fee, err = s.chargeFee(ctx, tx, m, o.Amount, now); err != nil {
+			return err
+		}
 	}
 	var c *Campaign
 	var discount int64
@@ -320,17 +344,14 @@ func (s *Service) chargeExcluding(ctx context.Context, tx *sqldb.Tx, m *Merchant
 	if err != nil {
 		return err
 	}
-	var campaignRef any
-	if c != nil {
-		campaignRef = c.ID
-	}
-	res, err := tx.Exec(ctx, `UPDATE pay_orders SET state = 'paid', payer_id = ?, campaign_id = ?, discount = ?, fee = ?, paid_at = ?, updated_at = ?
-		WHERE id = ? AND state = 'created'`, payer, campaignRef, discount, fee, ms(now), ms(now), o.ID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return conflict("order %s is no longer open", o.ID)
+	if !known || c != nil {
+		var campaignRef any
+		if c != nil {
+			campaignRef = c.ID
+		}
+		if _, err := tx.Exec(ctx, `UPDATE pay_orders SET campaign_id = ?, discount = ?, fee = ? WHERE id = ?`, campaignRef, discount, fee, o.ID); err != nil {
+			return err
+		}
 	}
 	o.State, o.PayerID, o.Discount, o.Fee = StatePaid, payer, discount, fee
 	o.PaidAt = now.UTC().Truncate(time.Millisecond)

@@ -179,6 +179,7 @@ type Service struct {
 
 	webhookAttempts int
 	accounts        sync.Map // accountKey -> accountRef, only committed accounts
+	fees            feeCache
 }
 
 // New returns a Service on db (migrated by sqldb.Open). It returns an error
