@@ -43,6 +43,17 @@ func commands() []command {
 		{"pack", "build a deterministic .ma package from a project", cmdPack},
 		{"verify", "check a downloaded package's platform signature offline", cmdVerify},
 		{"version", "print the version", cmdVersion},
+		{"login", "store a server and an API key for the commands below", cmdLogin},
+		{"logout", "remove the stored login (and revoke its API key)", cmdLogout},
+		{"upload", "upload a project or package as a new version", cmdUpload},
+		{"apps", "list your mini programs", cmdApps},
+		{"versions", "list an app's versions and their states", cmdVersions},
+		{"submit", "send a version to review", cmdSubmit},
+		{"trial", "set or clear an app's trial version", cmdTrial},
+		{"release", "release a version to a share of users, pause or resume", cmdRelease},
+		{"rollback", "serve an earlier released version to everyone", cmdRollback},
+		{"status", "show an app's release and which version a user gets", cmdStatus},
+		{"admin", "operator tasks against the server's database", cmdAdmin},
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
