@@ -50,6 +50,10 @@ type Service struct {
 	search searchIndex
 	opts   Options
 	log    *slog.Logger
+	// searchWide is how many matches a query may have before candidates
+	// are picked by popularity tier, and searchPass how many are picked
+	// then (tests lower them).
+	searchWide, searchPass int
 }
 
 // New returns a Service on db (migrated by sqldb.Open).
@@ -71,7 +75,7 @@ func New(db *sqldb.DB, opts Options) *Service {
 	if db.Dialect() == sqldb.Postgres {
 		idx = postgresIndex{}
 	}
-	return &Service{db: db, search: idx, opts: opts, log: opts.Logger}
+	return &Service{db: db, search: idx, opts: opts, log: opts.Logger, searchWide: searchWide, searchPass: searchPass}
 }
 
 func (s *Service) now() time.Time { return s.opts.Now() }

@@ -147,8 +147,21 @@ func (s *Service) RecordLaunch(ctx context.Context, l Launch) (int64, error) {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE discovery_apps SET launches = launches + 1 WHERE app_id = ?`, l.AppID)
-		return err
+		var docID, launches, tier, indexed int64
+		err = tx.QueryRow(ctx, `UPDATE discovery_apps SET launches = launches + 1 WHERE app_id = ?
+			RETURNING id, launches, search_tier, CASE WHEN listed = 1 AND removed = 0 THEN 1 ELSE 0 END`, l.AppID).
+			Scan(&docID, &launches, &tier, &indexed)
+		if isNotFound(err) || (err == nil && (indexed == 0 || tierOf(launches) == tier)) {
+			return nil // not in discovery, or still in its popularity tier
+		}
+		if err != nil {
+			return err
+		}
+		r, err := loadDoc(ctx, tx, l.AppID)
+		if err != nil {
+			return err
+		}
+		return s.retier(ctx, tx, []*docRow{r})
 	})
 	if errors.Is(err, sqldb.ErrForeignKey) {
 		return 0, notFound("launch: app %s or account %d does not exist", l.AppID, l.AccountID)

@@ -128,17 +128,17 @@ type docRow struct {
 	Category, MerchantName, IconURL, RemovedReason string
 	Lat, Lng                                       sql.NullInt64
 	Games, Listed, Removed                         bool
-	Launches, UpdatedAt, ChangedAt                 int64
+	Launches, Tier, UpdatedAt, ChangedAt           int64
 }
 
 const docColumns = `id, app_id, org_id, name, short_name, keywords, description, category,
-	merchant_name, icon_url, removed_reason, lat, lng, games, listed, removed, launches, updated_at, changed_at`
+	merchant_name, icon_url, removed_reason, lat, lng, games, listed, removed, launches, search_tier, updated_at, changed_at`
 
 func (r *docRow) scan(sc interface{ Scan(...any) error }) error {
 	var games, listed, removed int64
 	err := sc.Scan(&r.ID, &r.AppID, &r.OrgID, &r.Name, &r.ShortName, &r.Keywords, &r.Description, &r.Category,
 		&r.MerchantName, &r.IconURL, &r.RemovedReason, &r.Lat, &r.Lng, &games, &listed, &removed,
-		&r.Launches, &r.UpdatedAt, &r.ChangedAt)
+		&r.Launches, &r.Tier, &r.UpdatedAt, &r.ChangedAt)
 	r.Games, r.Listed, r.Removed = games == 1, listed == 1, removed == 1
 	return err
 }
@@ -160,12 +160,14 @@ type indexedDoc struct {
 	Name, Tags, Body []string
 }
 
+// tokens returns what the search engines index for the row: its text and,
+// last, the token of its popularity tier (tierOf(Launches)).
 func (r *docRow) tokens() indexedDoc {
 	return indexedDoc{
 		ID:   r.ID,
 		Name: append(indexTokens(r.Name, 0), indexTokens(r.ShortName, 0)...),
 		Tags: indexTokens(r.Keywords+" , "+r.MerchantName+" , "+r.Category, 0),
-		Body: indexTokens(r.Description, maxBodyTokens),
+		Body: append(indexTokens(r.Description, maxBodyTokens), tierToken(tierOf(r.Launches))),
 	}
 }
 
@@ -356,27 +358,29 @@ func upsertDocs(ctx context.Context, q sqldb.Querier, rows []*docRow) error {
 		chunk := rows[start:min(len(rows), start+400)]
 		var b strings.Builder
 		b.WriteString(`INSERT INTO discovery_apps (app_id, org_id, name, short_name, keywords, description, category,
-			merchant_name, icon_url, lat, lng, geo_cell, games, listed, removed, removed_reason, launches, updated_at, changed_at) VALUES `)
-		args := make([]any, 0, len(chunk)*19)
+			merchant_name, icon_url, lat, lng, geo_cell, games, listed, removed, removed_reason, launches, search_tier,
+			updated_at, changed_at) VALUES `)
+		args := make([]any, 0, len(chunk)*20)
 		for i, r := range chunk {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("(" + placeholders(19) + ")")
+			b.WriteString("(" + placeholders(20) + ")")
 			var cell any
 			if r.Lat.Valid {
 				cell = geoCell(r.Lat.Int64, r.Lng.Int64)
 			}
 			args = append(args, r.AppID, r.OrgID, r.Name, r.ShortName, r.Keywords, r.Description, r.Category,
 				r.MerchantName, r.IconURL, r.Lat, r.Lng, cell, boolInt(r.Games), boolInt(r.Listed), boolInt(r.Removed),
-				r.RemovedReason, r.Launches, r.UpdatedAt, r.ChangedAt)
+				r.RemovedReason, r.Launches, tierOf(r.Launches), r.UpdatedAt, r.ChangedAt)
 			byApp[r.AppID] = r
 		}
 		b.WriteString(` ON CONFLICT (app_id) DO UPDATE SET org_id = excluded.org_id, name = excluded.name,
 			short_name = excluded.short_name, keywords = excluded.keywords, description = excluded.description,
 			category = excluded.category, merchant_name = excluded.merchant_name, icon_url = excluded.icon_url,
 			lat = excluded.lat, lng = excluded.lng, geo_cell = excluded.geo_cell, games = excluded.games,
-			listed = excluded.listed, updated_at = excluded.updated_at, changed_at = excluded.changed_at
+			listed = excluded.listed, search_tier = excluded.search_tier, updated_at = excluded.updated_at,
+			changed_at = excluded.changed_at
 			RETURNING id, app_id`)
 		res, err := q.Query(ctx, b.String(), args...)
 		if err != nil {
@@ -430,8 +434,40 @@ func (s *Service) reindex(ctx context.Context, q sqldb.Querier, drop, add []*doc
 		if err := s.search.put(ctx, q, docs); err != nil {
 			return err
 		}
+		for _, r := range add {
+			if t := tierOf(r.Launches); t != r.Tier {
+				if _, err := q.Exec(ctx, `UPDATE discovery_apps SET search_tier = ? WHERE id = ?`, t, r.ID); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return s.applyVocabulary(ctx, q, delta)
+}
+
+// retier moves indexed rows whose launch count left their popularity
+// tier to their new tier's token.
+func (s *Service) retier(ctx context.Context, q sqldb.Querier, rows []*docRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(rows))
+	docs := make([]indexedDoc, len(rows))
+	for i, r := range rows {
+		ids[i], docs[i] = r.ID, r.tokens()
+	}
+	if err := s.search.drop(ctx, q, ids); err != nil {
+		return err
+	}
+	if err := s.search.put(ctx, q, docs); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if _, err := q.Exec(ctx, `UPDATE discovery_apps SET search_tier = ? WHERE id = ?`, tierOf(r.Launches), r.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // applyVocabulary adds delta to the document counts of the vocabulary,

@@ -50,6 +50,10 @@ const (
 func (s *Service) Refresh(ctx context.Context) error {
 	start := time.Now()
 	now := s.now()
+	moved, err := s.refreshTiers(ctx)
+	if err != nil {
+		return fmt.Errorf("refresh popularity tiers: %w", err)
+	}
 	n, err := s.refreshTrending(ctx, now)
 	if err != nil {
 		return fmt.Errorf("refresh trending: %w", err)
@@ -58,8 +62,44 @@ func (s *Service) Refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("refresh related apps: %w", err)
 	}
-	s.log.Info("discovery: refreshed", "trending", n, "related_apps", r, "took", time.Since(start).Round(time.Millisecond))
+	s.log.Info("discovery: refreshed", "retiered", moved, "trending", n, "related_apps", r, "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// refreshTiers re-tiers indexed documents whose launch count was changed
+// outside RecordLaunch (imports, repairs); RecordLaunch keeps tiers itself.
+func (s *Service) refreshTiers(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		var rows []*docRow
+		err := s.db.WithTx(ctx, func(tx *sqldb.Tx) error {
+			res, err := tx.Query(ctx, `SELECT `+docColumns+` FROM discovery_apps
+				WHERE listed = 1 AND removed = 0 AND search_tier <> `+tierCase()+` ORDER BY id LIMIT 500`)
+			if err != nil {
+				return err
+			}
+			for res.Next() {
+				r := &docRow{}
+				if err := r.scan(res); err != nil {
+					res.Close()
+					return err
+				}
+				rows = append(rows, r)
+			}
+			res.Close()
+			if err := res.Err(); err != nil {
+				return err
+			}
+			return s.retier(ctx, tx, rows)
+		})
+		if err != nil {
+			return total, err
+		}
+		total += len(rows)
+		if len(rows) < 500 {
+			return total, nil
+		}
+	}
 }
 
 type trend struct {

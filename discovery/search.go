@@ -42,10 +42,12 @@ const (
 	maxQueryRunes   = 100
 	maxSearchLimit  = 50
 	maxSearchOffset = 100
-	// Candidates fetched per pass (name matches, any-field matches), most
-	// launched first, before ranking in Go.
-	searchPass  = 120
+	// Candidates fetched per pass (name matches, any-field matches) when a
+	// query has more than Service.searchWide matches, most launched first,
+	// before ranking in Go.
+	searchPass  = 100
 	suggestPass = 40
+	searchWide  = 300
 )
 
 // Search finds published apps by name, short name, keywords, merchant,
@@ -67,7 +69,7 @@ func (s *Service) Search(ctx context.Context, q SearchQuery) (SearchResult, erro
 	if q.Offset < 0 || q.Offset > maxSearchOffset {
 		return SearchResult{}, invalid("offset: must be between 0 and %d", maxSearchOffset)
 	}
-	hits, corrected, err := s.find(ctx, q.Text, searchPass, false)
+	hits, corrected, err := s.find(ctx, q.Text, s.searchPass, false)
 	if err != nil {
 		return SearchResult{}, err
 	}
@@ -144,21 +146,52 @@ func (s *Service) find(ctx context.Context, text string, pass int, typing bool) 
 	if err != nil {
 		return nil, "", fmt.Errorf("search: %w", err)
 	}
+	ids, err := s.candidateIDs(ctx, terms, pass)
+	if err != nil {
+		return nil, "", fmt.Errorf("search: %w", err)
+	}
+	cands, err := loadCandidates(ctx, s.db, ids, !games)
+	if err != nil {
+		return nil, "", fmt.Errorf("search: %w", err)
+	}
+	return rank(terms, cands), corrected, nil
+}
+
+// candidateIDs picks the documents to rank: every match when there are at
+// most searchWide, else the pass most launched ones, read tier by tier from
+// the most popular, so a common word costs no more than a rare one. It does
+// this for matches in names, then for matches anywhere.
+func (s *Service) candidateIDs(ctx context.Context, terms []qterm, pass int) ([]int64, error) {
 	seen := map[int64]bool{}
-	var cands []candidate
-	for _, nameOnly := range []bool{true, false} {
-		got, err := s.search.match(ctx, s.db, matchQuery{terms: terms, nameOnly: nameOnly, noGames: !games, limit: pass})
-		if err != nil {
-			return nil, "", fmt.Errorf("search: %w", err)
-		}
-		for _, c := range got {
-			if !seen[c.ID] {
-				seen[c.ID] = true
-				cands = append(cands, c)
+	var out []int64
+	add := func(ids []int64) {
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
 			}
 		}
 	}
-	return rank(terms, cands), corrected, nil
+	for _, nameOnly := range []bool{true, false} {
+		all, err := s.search.ids(ctx, s.db, matchQuery{terms: terms, nameOnly: nameOnly, tier: -1, limit: s.searchWide + 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(all) <= s.searchWide {
+			add(all)
+			continue
+		}
+		got := 0
+		for t := int64(maxTier); t >= 0 && got < pass; t-- {
+			ids, err := s.search.ids(ctx, s.db, matchQuery{terms: terms, nameOnly: nameOnly, tier: t, limit: pass - got})
+			if err != nil {
+				return nil, err
+			}
+			got += len(ids)
+			add(ids)
+		}
+	}
+	return out, nil
 }
 
 // correct gives each Latin word of four or more letters that starts no

@@ -24,9 +24,9 @@ type searchIndex interface {
 	// dropTerms removes vocabulary words from the trigram index (before
 	// their discovery_terms rows are deleted).
 	dropTerms(ctx context.Context, q sqldb.Querier, ids []int64) error
-	// match returns up to m.limit indexed documents matching every term,
-	// most launched first.
-	match(ctx context.Context, q sqldb.Querier, m matchQuery) ([]candidate, error)
+	// ids returns the ids of up to m.limit indexed documents matching
+	// every term (and m.tier's token when m.tier >= 0), in no given order.
+	ids(ctx context.Context, q sqldb.Querier, m matchQuery) ([]int64, error)
 	// similarTerms returns up to limit vocabulary words sharing the most
 	// trigrams with word.
 	similarTerms(ctx context.Context, q sqldb.Querier, word string, limit int) ([]vocabTerm, error)
@@ -41,8 +41,8 @@ type vocabTerm struct {
 
 type matchQuery struct {
 	terms    []qterm
-	nameOnly bool // every term in the name field
-	noGames  bool // leave out games
+	nameOnly bool  // every term in the name field
+	tier     int64 // only documents of this popularity tier; -1 for any
 	limit    int
 }
 
@@ -60,8 +60,22 @@ type candidate struct {
 const candidateColumns = `d.id, d.app_id, d.name, d.short_name, d.keywords, substr(d.description, 1, 300),
 	d.category, d.merchant_name, d.icon_url, d.games, d.launches`
 
-func scanCandidates(q sqldb.Querier, ctx context.Context, query string, args ...any) ([]candidate, error) {
-	rows, err := q.Query(ctx, query, args...)
+// loadCandidates reads the documents with the given ids, leaving out games
+// when noGames is set.
+func loadCandidates(ctx context.Context, q sqldb.Querier, ids []int64, noGames bool) ([]candidate, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	games := ""
+	if noGames {
+		games = " AND d.games = 0"
+	}
+	rows, err := q.Query(ctx, `SELECT `+candidateColumns+` FROM discovery_apps d
+		WHERE d.id IN (`+placeholders(len(ids))+`)`+games, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -69,13 +83,31 @@ func scanCandidates(q sqldb.Querier, ctx context.Context, query string, args ...
 	var out []candidate
 	for rows.Next() {
 		var c candidate
-		var games int64
+		var g int64
 		if err := rows.Scan(&c.ID, &c.AppID, &c.Name, &c.ShortName, &c.Keywords, &c.Description,
-			&c.Category, &c.Merchant, &c.Icon, &games, &c.Launches); err != nil {
+			&c.Category, &c.Merchant, &c.Icon, &g, &c.Launches); err != nil {
 			return nil, err
 		}
-		c.Games = games == 1
+		c.Games = g == 1
 		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func scanIDs(rows interface {
+	Next() bool
+	Scan(...any) error
+	Close() error
+	Err() error
+}) ([]int64, error) {
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
 	}
 	return out, rows.Err()
 }
@@ -157,16 +189,16 @@ func fts5Expr(terms []qterm, nameOnly bool) string {
 	return expr
 }
 
-func (sqliteIndex) match(ctx context.Context, q sqldb.Querier, m matchQuery) ([]candidate, error) {
-	games := ""
-	if m.noGames {
-		games = " AND d.games = 0"
+func (sqliteIndex) ids(ctx context.Context, q sqldb.Querier, m matchQuery) ([]int64, error) {
+	expr := fts5Expr(m.terms, m.nameOnly)
+	if m.tier >= 0 {
+		expr += " AND " + fts5Quote(tierToken(m.tier))
 	}
-	// CROSS JOIN keeps the FTS match as the outer loop.
-	return scanCandidates(q, ctx, `SELECT `+candidateColumns+`
-		FROM discovery_fts f CROSS JOIN discovery_apps d ON d.id = f.rowid
-		WHERE discovery_fts MATCH ?`+games+`
-		ORDER BY d.launches DESC, d.id LIMIT ?`, fts5Expr(m.terms, m.nameOnly), m.limit)
+	rows, err := q.Query(ctx, `SELECT rowid FROM discovery_fts WHERE discovery_fts MATCH ? LIMIT ?`, expr, m.limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanIDs(rows)
 }
 
 func (sqliteIndex) similarTerms(ctx context.Context, q sqldb.Querier, word string, limit int) ([]vocabTerm, error) {
@@ -316,15 +348,16 @@ func (postgresIndex) addTerms(ctx context.Context, q sqldb.Querier, terms []voca
 // discovery_terms rows (ON DELETE CASCADE).
 func (postgresIndex) dropTerms(context.Context, sqldb.Querier, []int64) error { return nil }
 
-func (postgresIndex) match(ctx context.Context, q sqldb.Querier, m matchQuery) ([]candidate, error) {
-	games := ""
-	if m.noGames {
-		games = " AND d.games = 0"
+func (postgresIndex) ids(ctx context.Context, q sqldb.Querier, m matchQuery) ([]int64, error) {
+	query := tsqueryLiteral(m.terms, m.nameOnly)
+	if m.tier >= 0 {
+		query += " & " + tsLexeme(tierToken(m.tier))
 	}
-	return scanCandidates(q, ctx, `SELECT `+candidateColumns+`
-		FROM discovery_fts f JOIN discovery_apps d ON d.id = f.doc_id
-		WHERE f.tsv @@ CAST(? AS tsquery)`+games+`
-		ORDER BY d.launches DESC, d.id LIMIT ?`, tsqueryLiteral(m.terms, m.nameOnly), m.limit)
+	rows, err := q.Query(ctx, `SELECT doc_id FROM discovery_fts WHERE tsv @@ CAST(? AS tsquery) LIMIT ?`, query, m.limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanIDs(rows)
 }
 
 func (postgresIndex) similarTerms(ctx context.Context, q sqldb.Querier, word string, limit int) ([]vocabTerm, error) {

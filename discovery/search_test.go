@@ -108,12 +108,37 @@ func TestSearchRanksByUsage(t *testing.T) {
 		if !p1.More || p2.More || !eq(append(hitIDs(p1), hitIDs(p2)...), hitIDs(res)) {
 			t.Errorf("pages %v (more %v) + %v (more %v)", hitIDs(p1), p1.More, hitIDs(p2), p2.More)
 		}
-		// An exact name beats a more used partial match.
+		// An exact name (unused) beats a more used partial match.
 		f.index(Doc{AppID: "coffee", Name: "Coffee"})
 		res, _ = f.svc.Search(f.ctx, SearchQuery{Text: "coffee"})
 		if got := hitIDs(res); got[0] != "coffee" {
 			t.Errorf("exact name not first: %v", got)
 		}
+		// With many matches, candidates are the most launched ones, found
+		// through popularity tiers that RecordLaunch keeps up to date.
+		f.svc.searchWide, f.svc.searchPass = 2, 2
+		res, _ = f.svc.Search(f.ctx, SearchQuery{Text: "coffee"})
+		if got := hitIDs(res); !eq(got, []string{"coffee-c", "coffee-b", "bakery"}) {
+			t.Errorf("tiered candidates: %v", got)
+		}
+		// Launch counts changed behind the service's back (an import) are
+		// re-tiered by Refresh.
+		if _, err := db.Exec(f.ctx, `UPDATE discovery_apps SET launches = 5000 WHERE app_id = 'coffee-a'`); err != nil {
+			t.Fatal(err)
+		}
+		res, _ = f.svc.Search(f.ctx, SearchQuery{Text: "coffee"})
+		if got := hitIDs(res); eq(got[:1], []string{"coffee-a"}) {
+			t.Errorf("coffee-a found before its tier was refreshed: %v", got)
+		}
+		if err := f.svc.Refresh(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		res, _ = f.svc.Search(f.ctx, SearchQuery{Text: "coffee"})
+		if got := hitIDs(res); !eq(got, []string{"coffee-a", "coffee-c", "bakery"}) { // "coffee" is unused: tier 0
+			t.Errorf("after refresh: %v", got)
+		}
+		f.svc.searchWide, f.svc.searchPass = searchWide, searchPass
+
 	})
 }
 

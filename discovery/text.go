@@ -1,6 +1,9 @@
 package discovery
 
 import (
+	"fmt"
+	"math/bits"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -158,6 +161,33 @@ func isVocabularyWord(w string) bool {
 		}
 	}
 	return true
+}
+
+// Popularity tiers let search find the most launched matches of a common
+// word without reading every match: each indexed document carries the
+// token of its tier, 0 for never launched, then 1 + floor(log4(launches))
+// up to maxTier. The token starts with a private-use character, which the
+// tokenizer never produces from text, so no query can match it by accident.
+const maxTier = 15
+
+func tierOf(launches int64) int64 {
+	if launches <= 0 {
+		return 0
+	}
+	return min(maxTier, 1+int64(bits.Len64(uint64(launches))-1)/2)
+}
+
+func tierToken(t int64) string { return "\ue000" + strconv.FormatInt(t, 10) }
+
+// tierCase is a SQL expression computing tierOf(launches).
+func tierCase() string {
+	var b strings.Builder
+	b.WriteString("CASE")
+	for t := int64(maxTier); t >= 1; t-- {
+		fmt.Fprintf(&b, " WHEN launches >= %d THEN %d", int64(1)<<(2*(t-1)), t)
+	}
+	b.WriteString(" ELSE 0 END")
+	return b.String()
 }
 
 // qterm is one term of a parsed query: every term must match.

@@ -6,7 +6,8 @@
 -- One search document per published mini program, kept by
 -- discovery.IndexApp. listed = 0 after RemoveApp (unpublished); removed = 1
 -- when the operator took the app out of discovery. Only documents that are
--- listed and not removed are in the full-text index.
+-- listed and not removed are in the full-text index. search_tier is the
+-- popularity tier (from launches) whose token the indexed document carries.
 CREATE TABLE discovery_apps (
     id             INTEGER PRIMARY KEY,
     app_id         TEXT NOT NULL UNIQUE REFERENCES apps (id) ON DELETE CASCADE,
@@ -26,6 +27,7 @@ CREATE TABLE discovery_apps (
     removed        INTEGER NOT NULL DEFAULT 0,
     removed_reason TEXT NOT NULL DEFAULT '',
     launches       INTEGER NOT NULL DEFAULT 0,
+    search_tier    INTEGER NOT NULL DEFAULT 0,
     updated_at     INTEGER NOT NULL,
     changed_at     INTEGER NOT NULL
 );
