@@ -149,6 +149,9 @@ func (s *Service) post(ctx context.Context, tx sqldb.Querier, e entry) (int64, e
 		return ps[i].acct.id < ps[j].acct.id
 	})
 	at := ms(e.at)
+	if s.db.Dialect() == sqldb.Postgres {
+		return s.postPG(ctx, tx, e, ps)
+	}
 	var entryID int64
 	err := tx.QueryRow(ctx, `INSERT INTO pay_entries (kind, ref, memo, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
 		e.kind, e.ref, e.memo, at).Scan(&entryID)
@@ -173,6 +176,35 @@ func (s *Service) post(ctx context.Context, tx sqldb.Querier, e entry) (int64, e
 	}
 	if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
 		return 0, fmt.Errorf("post %s %s: postings: %w", e.kind, e.ref, err)
+	}
+	return entryID, nil
+}
+
+// postPG updates the balances row by row in lock order, then writes the
+// entry and its postings in one statement.
+func (s *Service) postPG(ctx context.Context, tx sqldb.Querier, e entry, ps []posting) (int64, error) {
+	balances, err := s.applyBalances(ctx, tx, e, ps)
+	if err != nil {
+		return 0, err
+	}
+	at := ms(e.at)
+	var q strings.Builder
+	args := []any{e.kind, e.ref, e.memo, at}
+	q.WriteString(`WITH e AS (INSERT INTO pay_entries (kind, ref, memo, created_at) VALUES (?, ?, ?, ?) RETURNING id)
+		INSERT INTO pay_postings (entry_id, account_id, currency, amount, balance_after, created_at)
+		SELECT e.id, v.account_id, v.currency, v.amount, v.balance_after, v.created_at FROM e,
+		(VALUES `)
+	for i, p := range ps {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?::bigint, ?::text, ?::bigint, ?::bigint, ?::bigint)")
+		args = append(args, p.acct.id, s.cfg.Currency, p.amount, balances[i], at)
+	}
+	q.WriteString(`) AS v (account_id, currency, amount, balance_after, created_at) RETURNING entry_id`)
+	var entryID int64
+	if err := tx.QueryRow(ctx, q.String(), args...).Scan(&entryID); err != nil {
+		return 0, fmt.Errorf("post %s %s: %w", e.kind, e.ref, err)
 	}
 	return entryID, nil
 }

@@ -188,23 +188,60 @@ func (s *Service) checkAmount(amount int64) error {
 	return nil
 }
 
-func insertOrder(ctx context.Context, tx *sqldb.Tx, o *Order) error {
+func orderArgs(o *Order) []any {
 	var items string
 	if len(o.Items) > 0 {
 		b, _ := json.Marshal(o.Items)
 		items = string(b)
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO pay_orders (id, merchant_id, app_id, merchant_order_no, source, description, items, currency,
-			amount, state, payer_id, created_at, expires_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		o.ID, o.MerchantID, nullString(o.AppID), nullString(o.MerchantOrderNo), o.Source, o.Description, items, o.Currency,
-		o.Amount, o.State, nullInt(o.PayerID), ms(o.CreatedAt), ms(o.ExpiresAt), ms(o.CreatedAt))
+	return []any{o.ID, o.MerchantID, nullString(o.AppID), nullString(o.MerchantOrderNo), o.Source, o.Description, items, o.Currency,
+		o.Amount, o.State, nullInt(o.PayerID), ms(o.CreatedAt), ms(o.ExpiresAt), ms(o.CreatedAt)}
+}
+
+const insertOrderColumns = `pay_orders (id, merchant_id, app_id, merchant_order_no, source, description, items, currency,
+	amount, state, payer_id, created_at, expires_at, updated_at)`
+
+func insertOrder(ctx context.Context, tx *sqldb.Tx, o *Order) error {
+	_, err := tx.Exec(ctx, `INSERT INTO `+insertOrderColumns+` VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, orderArgs(o)...)
+	return orderNoConflict(ctx, tx, o, err)
+}
+
+// orderNoConflict turns a unique violation on merchant_order_no into a
+// conflict naming the order that has it.
+func orderNoConflict(ctx context.Context, q sqldb.Querier, o *Order, err error) error {
 	if errors.Is(err, sqldb.ErrUnique) && o.MerchantOrderNo != "" {
 		var other string
-		_ = tx.QueryRow(ctx, `SELECT id FROM pay_orders WHERE merchant_id = ? AND merchant_order_no = ?`, o.MerchantID, o.MerchantOrderNo).Scan(&other)
+		_ = q.QueryRow(ctx, `SELECT id FROM pay_orders WHERE merchant_id = ? AND merchant_order_no = ?`, o.MerchantID, o.MerchantOrderNo).Scan(&other)
 		return conflict("merchant_order_no %q is already used by order %s", o.MerchantOrderNo, other)
 	}
 	return err
+}
+
+// createOrderPG claims the idempotency key and inserts the order in one
+// PostgreSQL statement. A concurrent request with the same key waits for
+// this one (ON CONFLICT) and then finds its key.
+func (s *Service) createOrderPG(ctx context.Context, o *Order, scope, key, hash string, now time.Time) (*Order, error) {
+	args := append([]any{scope, key, hash, o.ID, ms(now)}, orderArgs(o)...)
+	res, err := s.db.Exec(ctx, `WITH k AS (
+			INSERT INTO pay_idempotency (scope, idem_key, request_hash, result_id, created_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (scope, idem_key) DO NOTHING RETURNING 1)
+		INSERT INTO `+insertOrderColumns+`
+		SELECT ?::text, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::bigint, ?::bigint, ?::bigint, ?::bigint FROM k`,
+		args...)
+	if err != nil {
+		return nil, orderNoConflict(ctx, s.db, o, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return o, nil
+	}
+	var prevHash, prev string
+	if err := s.db.QueryRow(ctx, `SELECT request_hash, result_id FROM pay_idempotency WHERE scope = ? AND idem_key = ?`, scope, key).Scan(&prevHash, &prev); err != nil {
+		return nil, fmt.Errorf("idempotency key: %w", err)
+	}
+	if prevHash != hash {
+		return nil, conflict("Idempotency-Key %q was already used with a different request", key)
+	}
+	return s.loadOrder(ctx, s.db, prev, false)
 }
 
 // CreateOrder creates a payment order for a merchant's server, under the
@@ -227,6 +264,15 @@ func (s *Service) CreateOrder(ctx context.Context, merchantID int64, key string,
 	o, err := s.newOrder(ctx, s.db, m, req, SourceAPI, now)
 	if err != nil {
 		return nil, internal("create order", err)
+	}
+	if s.db.Dialect() == sqldb.Postgres {
+		// One statement, atomic without a transaction: the key and the order
+		// are written together, or neither is.
+		o, err := s.createOrderPG(ctx, o, merchantScope(merchantID), key, hash, now)
+		if err != nil {
+			return nil, internal("create order", err)
+		}
+		return o, nil
 	}
 	err = s.tx(ctx, func(tx *sqldb.Tx) error {
 		created = nil
