@@ -383,3 +383,10 @@ func (s *Service) Submit(ctx context.Context, actor openmini.Actor, appID, versi
 	}
 	return s.VersionByID(ctx, v.ID)
 }
+
+// VersionBySHA returns the app's version whose package has this SHA-256
+// (hex), without checking who asks: the per-app origin serves files by
+// package digest.
+func (s *Service) VersionBySHA(ctx context.Context, appID, sha string) (Version, error) {
+	return s.versionBy(ctx, s.db, `v.app_id = ? AND v.pkg_sha256 = ? ORDER BY v.id LIMIT 1`, appID, sha)
+}

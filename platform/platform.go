@@ -21,6 +21,7 @@ import (
 	"github.com/openmini/openmini/app"
 	"github.com/openmini/openmini/blob"
 	"github.com/openmini/openmini/blob/blobopen"
+	"github.com/openmini/openmini/host"
 	"github.com/openmini/openmini/jobs"
 	"github.com/openmini/openmini/org"
 	"github.com/openmini/openmini/policy"
@@ -161,7 +162,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ *
 	p.registerHousekeeping()
 
 	p.Web, err = web.New(web.Config{PublicURL: p.URL, AppsDomain: cfg.AppsDomain, TrustProxy: cfg.TrustProxy, Version: cfg.Version},
-		web.Deps{Logger: log, DB: p.DB, Blob: p.Blob, Queue: p.Queue, Accounts: p.Accounts, Policy: p.Policy, Orgs: p.Orgs, Apps: p.Apps, Limits: p.Limits})
+		web.Deps{Logger: log, DB: p.DB, Blob: p.Blob, Queue: p.Queue, Accounts: p.Accounts, Policy: p.Policy, Orgs: p.Orgs, Apps: p.Apps, Limits: p.Limits,
+			Storage: host.NewStorage(p.DB), Consents: host.NewConsents(p.DB)})
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

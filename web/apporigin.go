@@ -1,19 +1,382 @@
 package web
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"mime"
 	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/net/html"
 
 	"github.com/openmini/openmini"
+	"github.com/openmini/openmini/app"
+	"github.com/openmini/openmini/blob"
 )
 
-// serveAppOrigin serves requests to {appID}.{apps domain}: the files of a
-// mini program's versions, under that app's own origin.
+// The per-app origin, {appID}.{apps domain}, serves only that app's files:
+//
+//	/_v/{package sha256}/{file}  a file of one version, immutable; pages
+//	                             get the openmini SDK injected
+//	/_sdk/{hash}/openmini.js      the JS SDK, configured for this host
+//
+// Every response carries the app's Content-Security-Policy: frames only
+// inside the host, network only to the app's allowed domains.
+
+// appFiles caches file bytes and assembled pages of stored versions (both
+// immutable: keyed by digest).
+type appOrigin struct {
+	files    *lru[[]byte]
+	versions *lru[*app.Version]
+	verified sync.Map // package sha -> true once its signature checked out
+
+	cspMu sync.Mutex
+	csp   map[string]cspEntry // app ID -> policy, kept briefly
+}
+
+type cspEntry struct {
+	policy string
+	at     time.Time
+}
+
+// cspTTL bounds how long a changed network allow-list takes to reach every
+// replica's responses.
+const cspTTL = 2 * time.Second
+
+func newAppOrigin() *appOrigin {
+	return &appOrigin{
+		files:    newLRU(64<<20, func(b []byte) int64 { return int64(len(b)) + 64 }),
+		versions: newLRU(16<<20, func(v *app.Version) int64 { return int64(len(v.Files))*200 + 1024 }),
+		csp:      map[string]cspEntry{},
+	}
+}
+
+// appCSP is the Content-Security-Policy of an app's origin.
+func (s *Server) appCSP(ctx context.Context, appID string, extraConnect ...string) (string, error) {
+	s.origin.cspMu.Lock()
+	e, ok := s.origin.csp[appID]
+	s.origin.cspMu.Unlock()
+	if ok && time.Since(e.at) < cspTTL && len(extraConnect) == 0 {
+		return e.policy, nil
+	}
+	a, err := s.apps.Get(ctx, appID)
+	if err != nil {
+		return "", err
+	}
+	policy := buildCSP(s.HostOrigin(), append(a.AllowedDomains, extraConnect...))
+	if len(extraConnect) == 0 {
+		s.origin.cspMu.Lock()
+		s.origin.csp[appID] = cspEntry{policy: policy, at: time.Now()}
+		s.origin.cspMu.Unlock()
+	}
+	return policy, nil
+}
+
+// buildCSP: the app's own files and inline code may run; fetch, XHR,
+// WebSocket, images and media reach only the app itself and its allowed
+// domains; only the host may frame it; no plugins; forms post only to the
+// app or its domains.
+func buildCSP(hostOrigin string, allowed []string) string {
+	net := "'self'"
+	for _, d := range allowed {
+		net += " " + d
+	}
+	return "default-src 'self'; " +
+		"script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; " +
+		"style-src 'self' 'unsafe-inline'; " +
+		"img-src " + net + " data: blob:; " +
+		"media-src " + net + " data: blob:; " +
+		"font-src 'self' data:; " +
+		"connect-src " + net + "; " +
+		"worker-src 'self' blob:; " +
+		"frame-src 'none'; " +
+		"object-src 'none'; " +
+		"base-uri 'self'; " +
+		"form-action " + net + "; " +
+		"frame-ancestors " + hostOrigin
+}
+
 func (s *Server) serveAppOrigin(w http.ResponseWriter, r *http.Request, appID string) {
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors "+s.HostOrigin())
-	if r.URL.Path == "/healthz" {
-		s.handleHealthz(w, r)
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.Set("Content-Security-Policy", buildCSP(s.HostOrigin(), nil))
+		s.renderError(w, r, openmini.Errorf(openmini.ENOTFOUND, "mini program origins serve files only"))
 		return
 	}
-	s.renderError(w, r, openmini.Errorf(openmini.ENOTFOUND, "no such file in mini program %s", appID))
+	csp, err := s.appCSP(r.Context(), appID)
+	if err != nil {
+		h.Set("Content-Security-Policy", buildCSP(s.HostOrigin(), nil))
+		s.renderError(w, r, err)
+		return
+	}
+	h.Set("Content-Security-Policy", csp)
+	p := r.URL.Path
+	switch {
+	case strings.HasPrefix(p, "/_sdk/"):
+		s.serveSDK(w, r)
+	case strings.HasPrefix(p, "/_v/"):
+		rest := strings.TrimPrefix(p, "/_v/")
+		sha, file, ok := strings.Cut(rest, "/")
+		if !ok || len(sha) != 64 {
+			s.renderError(w, r, openmini.Errorf(openmini.ENOTFOUND, "no such file in mini program %s", appID))
+			return
+		}
+		s.serveVersionFile(w, r, appID, sha, file)
+	default:
+		s.renderError(w, r, openmini.Errorf(openmini.ENOTFOUND, "no such file in mini program %s", appID))
+	}
+}
+
+// storedVersion returns the version of appID with package digest sha.
+func (s *Server) storedVersion(ctx context.Context, appID, sha string) (*app.Version, error) {
+	key := appID + "/" + sha
+	if v, ok := s.origin.versions.Get(key); ok {
+		return v, nil
+	}
+	v, err := s.apps.VersionBySHA(ctx, appID, sha)
+	if err != nil {
+		return nil, err
+	}
+	s.origin.versions.Add(key, &v)
+	return &v, nil
+}
+
+func (s *Server) serveVersionFile(w http.ResponseWriter, r *http.Request, appID, sha, name string) {
+	ctx := r.Context()
+	v, err := s.storedVersion(ctx, appID, sha)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	if name == "" {
+		name = pageFile(v.Manifest.Pages[0])
+	}
+	f, ok := v.File(name)
+	if !ok {
+		s.renderError(w, r, openmini.Errorf(openmini.ENOTFOUND, "no file %s in version %s of %s", name, v.Version, appID))
+		return
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("Content-Type", contentType(name))
+	if isPage(v, name) {
+		body, err := s.cachedBlob(ctx, "page:"+f.Key, func() ([]byte, error) {
+			raw, err := s.readBlob(ctx, f.Key)
+			if err != nil {
+				return nil, err
+			}
+			return assemblePage(raw, s.sdkURL()), nil
+		})
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		sum := sha256.Sum256(body)
+		h.Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+		return
+	}
+	h.Set("ETag", `"`+f.SHA256+`"`)
+	h.Add("Vary", "Accept-Encoding")
+	key := f.Key
+	if f.GzipKey != "" && r.Header.Get("Range") == "" && acceptsGzip(r) {
+		key = f.GzipKey
+		h.Set("Content-Encoding", "gzip")
+		h.Set("ETag", `"`+f.SHA256+`-gz"`)
+	}
+	body, err := s.cachedBlob(ctx, key, func() ([]byte, error) { return s.readBlob(ctx, key) })
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && !strings.Contains(strings.ReplaceAll(q, " ", ""), "q=0") {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) cachedBlob(ctx context.Context, key string, load func() ([]byte, error)) ([]byte, error) {
+	if b, ok := s.origin.files.Get(key); ok {
+		return b, nil
+	}
+	b, err := load()
+	if err != nil {
+		return nil, err
+	}
+	s.origin.files.Add(key, b)
+	return b, nil
+}
+
+func (s *Server) readBlob(ctx context.Context, key string) ([]byte, error) {
+	rc, _, err := s.blob.Get(ctx, key)
+	if err != nil {
+		code := openmini.EUNAVAILABLE
+		if errorsIs(err, blob.ErrNotFound) {
+			code = openmini.EINTERNAL
+		}
+		return nil, &openmini.Error{Code: code, Message: "package file unavailable", Err: err}
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+// pageFile is the file of a page route: "pages/cart" -> "pages/cart.html".
+func pageFile(route string) string {
+	route = strings.TrimPrefix(route, "/")
+	if strings.HasSuffix(route, ".html") || strings.HasSuffix(route, ".htm") {
+		return route
+	}
+	return route + ".html"
+}
+
+func isPage(v *app.Version, name string) bool {
+	for _, p := range v.Manifest.Pages {
+		if pageFile(p) == name {
+			return true
+		}
+	}
+	return false
+}
+
+func contentType(name string) string {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".html", ".htm":
+		return "text/html; charset=utf-8"
+	case ".js", ".mjs":
+		return "text/javascript; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".json":
+		return "application/json"
+	case ".svg":
+		return "image/svg+xml"
+	case ".wasm":
+		return "application/wasm"
+	case ".txt", ".md":
+		return "text/plain; charset=utf-8"
+	}
+	if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
+		return ct
+	}
+	return "application/octet-stream"
+}
+
+// assemblePage makes a page ready to run in the host: the SDK script goes
+// first in <head>; a page whose <body> holds only a <template> (the W3C
+// MiniApp form) gets that template's content as its body.
+func assemblePage(raw []byte, sdkURL string) []byte {
+	doc, err := html.Parse(bytes.NewReader(raw))
+	if err != nil {
+		return raw
+	}
+	var head, body *html.Node
+	var find func(*html.Node)
+	find = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			switch n.Data {
+			case "head":
+				if head == nil {
+					head = n
+				}
+			case "body":
+				if body == nil {
+					body = n
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			find(c)
+		}
+	}
+	find(doc)
+	if head == nil || body == nil {
+		return raw
+	}
+	sdk := &html.Node{Type: html.ElementNode, Data: "script", Attr: []html.Attribute{{Key: "src", Val: sdkURL}}}
+	head.InsertBefore(sdk, head.FirstChild)
+	if tmpl := onlyTemplate(body); tmpl != nil {
+		body.RemoveChild(tmpl)
+		content := tmpl.FirstChild
+		// html.Parse keeps a template's children under the template node.
+		for c := content; c != nil; {
+			next := c.NextSibling
+			tmpl.RemoveChild(c)
+			body.AppendChild(c)
+			c = next
+		}
+	}
+	var buf bytes.Buffer
+	if err := html.Render(&buf, doc); err != nil {
+		return raw
+	}
+	return buf.Bytes()
+}
+
+// onlyTemplate returns body's one <template> child when nothing else but
+// whitespace and comments sits beside it (scripts are allowed after it).
+func onlyTemplate(body *html.Node) *html.Node {
+	var tmpl *html.Node
+	for c := body.FirstChild; c != nil; c = c.NextSibling {
+		switch {
+		case c.Type == html.TextNode && strings.TrimSpace(c.Data) == "", c.Type == html.CommentNode:
+		case c.Type == html.ElementNode && c.Data == "template" && tmpl == nil:
+			tmpl = c
+		case c.Type == html.ElementNode && c.Data == "script":
+		default:
+			return nil
+		}
+	}
+	return tmpl
+}
+
+// sdkScript is the SDK as served on app origins: the static file with the
+// host's exact origin baked in, so the bridge can name its target.
+type sdkScript struct {
+	once sync.Once
+	body []byte
+	url  string
+}
+
+func (s *Server) sdk() *sdkScript {
+	s.sdkJS.once.Do(func() {
+		src, err := staticFS.ReadFile("static/sdk/openmini.js")
+		if err != nil {
+			panic(err)
+		}
+		cfg := "var __OPENMINI_HOST__ = " + strconv.Quote(s.HostOrigin()) + ";\n"
+		s.sdkJS.body = append([]byte(cfg), src...)
+		sum := sha256.Sum256(s.sdkJS.body)
+		s.sdkJS.url = "/_sdk/" + hex.EncodeToString(sum[:6]) + "/openmini.js"
+	})
+	return &s.sdkJS
+}
+
+func (s *Server) sdkURL() string { return s.sdk().url }
+
+func (s *Server) serveSDK(w http.ResponseWriter, r *http.Request) {
+	sd := s.sdk()
+	if r.URL.Path == sd.url {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(sd.body))
 }

@@ -142,7 +142,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			level := slog.LevelInfo
 			if status >= 500 {
 				level = slog.LevelError
-			} else if route == "GET /healthz" || route == "GET /readyz" || route == "GET /metrics" || strings.HasPrefix(route, "GET /static/") {
+			} else if route == "GET /healthz" || route == "GET /readyz" || route == "GET /metrics" || strings.HasPrefix(route, "GET /static/") ||
+				route == "app-origin" && status < 400 {
 				level = slog.LevelDebug
 			}
 			s.log.Log(ctx, level, "request", "method", r.Method, "host", r.Host, "path", r.URL.Path, "route", route,

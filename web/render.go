@@ -168,6 +168,7 @@ func (v *view) LangURL(lang string) string {
 
 type templates struct {
 	pages map[string]*template.Template
+	entry map[string]string // the template to execute for each page
 }
 
 var funcs = template.FuncMap{
@@ -179,7 +180,8 @@ var funcs = template.FuncMap{
 	},
 }
 
-// loadTemplates parses layout.html and partials with each page.
+// loadTemplates parses layout.html with each page. Pages named host*.html
+// are whole documents of their own (the host web app has its own shell).
 func loadTemplates() (*templates, error) {
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
@@ -189,13 +191,21 @@ func loadTemplates() (*templates, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &templates{pages: map[string]*template.Template{}}
+	t := &templates{pages: map[string]*template.Template{}, entry: map[string]string{}}
 	for _, p := range pages {
-		name := strings.TrimSuffix(path.Base(p), ".html")
+		file := path.Base(p)
+		name := strings.TrimSuffix(file, ".html")
 		if name == "layout" {
 			continue
 		}
-		pt, err := template.Must(base.Clone()).ParseFS(templateFS, p)
+		var pt *template.Template
+		if strings.HasPrefix(name, "host") {
+			pt, err = template.New(file).Funcs(funcs).ParseFS(templateFS, p)
+			t.entry[name] = file
+		} else {
+			pt, err = template.Must(base.Clone()).ParseFS(templateFS, p)
+			t.entry[name] = "layout.html"
+		}
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", p, err)
 		}
@@ -226,13 +236,16 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		http.SetCookie(w, &http.Cookie{Name: "lang", Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
+	if err := t.ExecuteTemplate(&buf, s.tmpl.entry[page], v); err != nil {
 		s.renderError(w, r, fmt.Errorf("render %s: %w", page, err))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Language", v.Lang)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if w.Header().Get("Content-Security-Policy") == "" {
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'; object-src 'none'; base-uri 'self'")
+	}
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
@@ -357,3 +370,5 @@ func (s *Server) renderFormError(w http.ResponseWriter, r *http.Request, page st
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func miniappKeySet(ks miniapp.KeySet) ([]byte, error) { return miniapp.MarshalKeySet(ks) }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

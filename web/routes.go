@@ -11,6 +11,8 @@ func (s *Server) routes() *http.ServeMux {
 	s.routesConsole(mux)
 	s.routesAPIDev(mux)
 	s.routesAPIAdmin(mux)
+	s.routesHost(mux)
+	s.routesOpenAPI(mux)
 	return mux
 }
 

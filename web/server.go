@@ -20,6 +20,7 @@ import (
 	"github.com/openmini/openmini/account"
 	"github.com/openmini/openmini/app"
 	"github.com/openmini/openmini/blob"
+	"github.com/openmini/openmini/host"
 	"github.com/openmini/openmini/jobs"
 	"github.com/openmini/openmini/org"
 	"github.com/openmini/openmini/policy"
@@ -53,27 +54,37 @@ type Deps struct {
 	Orgs     *org.Service
 	Apps     *app.Service
 	Limits   *ratelimit.Limiter
+	Storage  *host.Storage
+	Consents *host.Consents
 }
 
 // Server serves every HTTP surface of the platform.
 type Server struct {
-	cfg    Config
-	public *url.URL
-	log    *slog.Logger
-	db     *sqldb.DB
-	blob   blob.Store
-	queue  *jobs.Queue
-	acct   *account.Service
-	policy *policy.Service
-	orgs   *org.Service
-	apps   *app.Service
-	limits *ratelimit.Limiter
+	cfg      Config
+	public   *url.URL
+	log      *slog.Logger
+	db       *sqldb.DB
+	blob     blob.Store
+	queue    *jobs.Queue
+	acct     *account.Service
+	policy   *policy.Service
+	orgs     *org.Service
+	apps     *app.Service
+	limits   *ratelimit.Limiter
+	storage  *host.Storage
+	consents *host.Consents
+	// hostScripts are extra scripts every host page loads (scanner,
+	// identity, payments); hostTabs the host's bottom bar besides Home.
+	hostScripts []string
+	hostTabs    []hostTab
 	// apiRoutes lists every /api/ pattern registered, for the OpenAPI check.
 	apiRoutes []string
 	metrics   *metrics
 	tmpl      *templates
 	mux       *http.ServeMux
 	started   time.Time
+	origin    *appOrigin
+	sdkJS     sdkScript
 }
 
 // New builds the server and its routes.
@@ -83,18 +94,21 @@ func New(cfg Config, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:     cfg,
-		public:  pub,
-		log:     d.Logger,
-		db:      d.DB,
-		blob:    d.Blob,
-		queue:   d.Queue,
-		acct:    d.Accounts,
-		policy:  d.Policy,
-		orgs:    d.Orgs,
-		apps:    d.Apps,
-		limits:  d.Limits,
-		started: time.Now(),
+		cfg:      cfg,
+		public:   pub,
+		log:      d.Logger,
+		db:       d.DB,
+		blob:     d.Blob,
+		queue:    d.Queue,
+		acct:     d.Accounts,
+		policy:   d.Policy,
+		orgs:     d.Orgs,
+		apps:     d.Apps,
+		limits:   d.Limits,
+		storage:  d.Storage,
+		consents: d.Consents,
+		started:  time.Now(),
+		origin:   newAppOrigin(),
 	}
 	s.metrics = newMetrics(d.DB, d.Queue)
 	s.tmpl, err = loadTemplates()

@@ -68,7 +68,10 @@ func Browser(t testing.TB, o ...BrowserOptions) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints"),
+		// Same-process frames let tests read a mini program's iframe with
+		// chromedp.FromNode; the same-origin policy still holds.
+		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints,IsolateOrigins,site-per-process"),
+		chromedp.Flag("disable-site-isolation-trials", true),
 		chromedp.Flag("lang", opt.Lang),
 		chromedp.WindowSize(opt.Width, opt.Height),
 	}
