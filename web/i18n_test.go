@@ -36,3 +36,17 @@ func TestEveryPageStringIsTranslated(t *testing.T) {
 		t.Fatalf("found only %d translatable strings; is the pattern right?", n)
 	}
 }
+
+// TestEveryHostScriptStringIsTranslated does the same for T('...') in the
+// host's scripts.
+func TestEveryHostScriptStringIsTranslated(t *testing.T) {
+	zh := catalogs["zh-Hans"]
+	for _, k := range hostStringsOnce() {
+		if k == "perm." {
+			continue
+		}
+		if zh[k] == "" {
+			t.Errorf("host script string %q has no zh-Hans translation", k)
+		}
+	}
+}
