@@ -21,30 +21,47 @@ import (
 // This file holds the two independent decoders every generated image goes
 // through: gozxing (a Go port of ZXing) and Debian's zbarimg.
 
-// decodeGozxing returns the text of the one QR code in img, an image
-// holding just the symbol and its quiet zone. It first runs gozxing's full
-// detector (finder patterns, as on a camera frame); that detector rejects
-// about one valid symbol in a few thousand (qrencode's output too), so on
-// failure it samples the symbol in PURE_BARCODE mode, which still reads and
-// error-corrects every module. zbarimg, run on the same images, always
-// uses full detection.
+// decodeGozxing returns the text of the one QR code in img with gozxing's
+// full detector (finder patterns, as on a camera frame). That detector
+// rejects about one valid symbol in a thousand or two (qrencode's output
+// too) when its scan lines meet a finder-like spot in one orientation, so
+// a miss is retried with the image turned by 90, 180 and 270 degrees, as a
+// phone held another way would see it, and logged. zbarimg, run on the
+// same images, gets one try.
 func decodeGozxing(t *testing.T, img image.Image) string {
 	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatalf("gozxing bitmap: %v", err)
+	var first error
+	for turn := 0; turn < 4; turn++ {
+		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+		if err != nil {
+			t.Fatalf("gozxing bitmap: %v", err)
+		}
+		res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+		if err == nil {
+			if turn > 0 {
+				t.Logf("gozxing missed the symbol upright (%v); read it turned %d degrees", first, 90*turn)
+			}
+			return res.GetText()
+		}
+		if first == nil {
+			first = err
+		}
+		img = turn90(img)
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err == nil {
-		return res.GetText()
+	t.Errorf("gozxing cannot decode in any orientation: %v", first)
+	return ""
+}
+
+// turn90 returns img turned a quarter clockwise.
+func turn90(img image.Image) image.Image {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dy(), b.Dx()))
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			out.Set(b.Dy()-1-y, x, img.At(b.Min.X+x, b.Min.Y+y))
+		}
 	}
-	res, err2 := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
-	if err2 != nil {
-		t.Errorf("gozxing cannot decode: %v; as a pure barcode: %v", err, err2)
-		return ""
-	}
-	t.Logf("gozxing's detector missed a symbol (%v); read it as a pure barcode", err)
-	return res.GetText()
+	return out
 }
 
 // zbarPath returns zbarimg, or skips (fails under OPENMINI_TEST_REQUIRE_ALL)
