@@ -40,20 +40,20 @@ func appFlag(c *cli, fs *flag.FlagSet) *string {
 	return &id
 }
 
-// devArgs parses a developer command's flags, insists on --app and no
-// positional arguments, and returns the API client.
-func devArgs(c *cli, fs *flag.FlagSet, cmd string, args []string, appID *string) (*client, error) {
+// devArgs parses a developer command's flags and insists on --app (when
+// appID is not nil) and no positional arguments.
+func devArgs(c *cli, fs *flag.FlagSet, cmd string, args []string, appID *string) error {
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(pos) > 0 {
-		return nil, usageError(c, cmd, "unexpected argument %q", pos[0])
+		return usageError(c, cmd, "unexpected argument %q", pos[0])
 	}
 	if appID != nil && *appID == "" {
-		return nil, usageError(c, cmd, "--app is required")
+		return usageError(c, cmd, "--app is required")
 	}
-	return remote(c)
+	return nil
 }
 
 // printJSON writes v indented, for --json.
@@ -270,7 +270,11 @@ func cmdLogout(ctx context.Context, c *cli, args []string) error {
 	if err := os.Remove(path); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "Logged out of %s: %s.\n", l.Server, note)
+	if l.Server == "" {
+		fmt.Fprintf(c.stdout, "Logged out: removed %s.\n", path)
+	} else {
+		fmt.Fprintf(c.stdout, "Logged out of %s: %s.\n", l.Server, note)
+	}
 	if c.getenv("OPENMINI_TOKEN") != "" {
 		fmt.Fprintln(c.stdout, "OPENMINI_TOKEN is still set in this environment.")
 	}
@@ -335,7 +339,7 @@ func cmdUpload(ctx context.Context, c *cli, args []string) error {
 	var ae *apiError
 	if errors.As(err, &ae) && len(ae.Problems) > 0 {
 		printProblems(c.stderr, filepath.Base(target), ae.Problems, nil)
-		fmt.Fprintf(c.stderr, "openmini upload: the server refused the package: %s\n", ae.Message)
+		fmt.Fprintf(c.stderr, "openmini upload: the server refused the package (%s); nothing was stored\n", plural(len(ae.Problems), "problem"))
 		return exitError{1}
 	}
 	if err != nil {
@@ -353,7 +357,10 @@ func cmdUpload(ctx context.Context, c *cli, args []string) error {
 func cmdApps(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags(c, "apps", "apps [--json]\n\nLists the mini programs of your organisation(s).")
 	asJSON := fs.Bool("json", false, "print JSON")
-	cl, err := devArgs(c, fs, "apps", args, nil)
+	if err := devArgs(c, fs, "apps", args, nil); err != nil {
+		return err
+	}
+	cl, err := remote(c)
 	if err != nil {
 		return err
 	}
@@ -393,7 +400,10 @@ func cmdVersions(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags(c, "versions", "versions --app ID [--json]\n\nLists an app's versions, newest first: state, whether it is the trial\nversion, size, when it was uploaded, and the reviewer's reason.")
 	appID := appFlag(c, fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	cl, err := devArgs(c, fs, "versions", args, appID)
+	if err := devArgs(c, fs, "versions", args, appID); err != nil {
+		return err
+	}
+	cl, err := remote(c)
 	if err != nil {
 		return err
 	}
@@ -424,19 +434,26 @@ func cmdVersions(ctx context.Context, c *cli, args []string) error {
 	return tw.Flush()
 }
 
+// plural is "1 problem", "2 problems".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 // oneLine keeps a table row on one line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // versionArgs is devArgs for commands that name a version.
 func versionArgs(c *cli, fs *flag.FlagSet, cmd string, args []string, appID, version *string) (*client, error) {
-	cl, err := devArgs(c, fs, cmd, args, appID)
-	if err != nil {
+	if err := devArgs(c, fs, cmd, args, appID); err != nil {
 		return nil, err
 	}
 	if *version == "" {
 		return nil, usageError(c, cmd, "--version is required")
 	}
-	return cl, nil
+	return remote(c)
 }
 
 func cmdSubmit(ctx context.Context, c *cli, args []string) error {
@@ -460,21 +477,25 @@ func cmdTrial(ctx context.Context, c *cli, args []string) error {
 	appID := appFlag(c, fs)
 	version := fs.String("version", "", "the version to try out")
 	clear := fs.Bool("clear", false, "remove the trial version")
-	cl, err := devArgs(c, fs, "trial", args, appID)
-	if err != nil {
+	if err := devArgs(c, fs, "trial", args, appID); err != nil {
 		return err
 	}
 	switch {
 	case *clear && *version != "":
 		return usageError(c, "trial", "give --version or --clear, not both")
-	case *clear:
+	case !*clear && *version == "":
+		return usageError(c, "trial", "--version (or --clear) is required")
+	}
+	cl, err := remote(c)
+	if err != nil {
+		return err
+	}
+	if *clear {
 		if err := cl.call(ctx, "DELETE", appPath(*appID, "trial"), nil, nil); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "%s has no trial version now.\n", *appID)
 		return nil
-	case *version == "":
-		return usageError(c, "trial", "--version (or --clear) is required")
 	}
 	var v app.Version
 	if err := cl.call(ctx, "PUT", appPath(*appID, "trial"), web.VersionRequest{Version: *version}, &v); err != nil {
@@ -517,16 +538,22 @@ func cmdRelease(ctx context.Context, c *cli, args []string) error {
 	percent := fs.Int("percent", 100, "share of users, 1 to 100")
 	pause := fs.Bool("pause", false, "pause the rollout under way (who has the new version keeps it)")
 	resume := fs.Bool("resume", false, "resume a paused rollout")
-	cl, err := devArgs(c, fs, "release", args, appID)
-	if err != nil {
+	if err := devArgs(c, fs, "release", args, appID); err != nil {
 		return err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if (*pause || *resume) && (*pause && *resume || set["version"] || set["percent"]) {
+		return usageError(c, "release", "--pause and --resume take no other flag but --app")
+	}
+	if *percent < 1 || *percent > 100 {
+		return usageError(c, "release", "--percent: %d is not between 1 and 100", *percent)
+	}
+	cl, err := remote(c)
+	if err != nil {
+		return err
+	}
 	if *pause || *resume {
-		if *pause && *resume || set["version"] || set["percent"] {
-			return usageError(c, "release", "--pause and --resume take no other flag but --app")
-		}
 		action := "resume"
 		if *pause {
 			action = "pause"
@@ -537,9 +564,6 @@ func cmdRelease(ctx context.Context, c *cli, args []string) error {
 		}
 		fmt.Fprintf(c.stdout, "Rollout %sd. %s\n", action, describeRelease(rel))
 		return nil
-	}
-	if *percent < 1 || *percent > 100 {
-		return usageError(c, "release", "--percent: %d is not between 1 and 100", *percent)
 	}
 	if *version == "" {
 		if *version, err = defaultReleaseVersion(ctx, cl, *appID); err != nil {
@@ -580,7 +604,10 @@ func cmdRollback(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags(c, "rollback", "rollback --app ID [--to VERSION]\n\nServes an earlier released version to everyone, at once: by default the\none before the current release.")
 	appID := appFlag(c, fs)
 	to := fs.String("to", "", "the released version to go back to (default: the previous one)")
-	cl, err := devArgs(c, fs, "rollback", args, appID)
+	if err := devArgs(c, fs, "rollback", args, appID); err != nil {
+		return err
+	}
+	cl, err := remote(c)
 	if err != nil {
 		return err
 	}
@@ -616,7 +643,10 @@ func cmdStatus(ctx context.Context, c *cli, args []string) error {
 	appID := appFlag(c, fs)
 	user := fs.String("user", "", "say which version this user key gets")
 	asJSON := fs.Bool("json", false, "print JSON")
-	cl, err := devArgs(c, fs, "status", args, appID)
+	if err := devArgs(c, fs, "status", args, appID); err != nil {
+		return err
+	}
+	cl, err := remote(c)
 	if err != nil {
 		return err
 	}
