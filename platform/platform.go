@@ -85,6 +85,8 @@ type Platform struct {
 	URL string
 	// SetupURL is the one-time operator setup link, when no operator exists.
 	SetupURL string
+	// demoLines are what --demo seeded, for the banner (shown once).
+	demoLines []string
 }
 
 // NewLogger builds the platform's logger: text or JSON on w, every record
@@ -263,6 +265,12 @@ func (p *Platform) PrintBanner() {
 	fmt.Fprintf(w, "  Mini program origins: %s\n", p.Web.AppOrigin("{appID}"))
 	fmt.Fprintf(w, "  Health:              %s/healthz  %s/readyz  %s/metrics\n", p.URL, p.URL, p.URL)
 	fmt.Fprintf(w, "  Database:            %s\n", p.DB)
+	if len(p.demoLines) > 0 {
+		fmt.Fprintln(w)
+		for _, l := range p.demoLines {
+			fmt.Fprintln(w, l)
+		}
+	}
 	if p.SetupURL != "" {
 		fmt.Fprintf(w, "\nNo operator account exists yet. Open this one-time link to create it (valid for 24 hours):\n  %s\n", p.SetupURL)
 	}
