@@ -1,0 +1,163 @@
+// Command serving measures how fast a mini program's package files are
+// served from its own origin, beside nginx serving the same files from
+// disk, with wrk on loopback in the same run.
+//
+//	go run ./bench/serving -duration 10s
+//
+// It starts an OpenMini platform in this process (SQLite and a blob folder
+// in a temporary directory), registers an app, uploads and releases a
+// package holding a 1 KB and a 100 KB file, then runs wrk against
+// {app}.apps.localhost for each file (with the Host header; gzip not
+// requested, so both serve identity bytes), and the same against nginx.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/openmini/openmini"
+	"github.com/openmini/openmini/account"
+	"github.com/openmini/openmini/app"
+	"github.com/openmini/openmini/miniapp"
+	"github.com/openmini/openmini/platform"
+)
+
+func main() {
+	duration := flag.Duration("duration", 10*time.Second, "wrk duration per run")
+	conns := flag.Int("connections", 64, "wrk connections")
+	threads := flag.Int("threads", 2, "wrk threads")
+	nginx := flag.String("nginx", "/usr/sbin/nginx", "nginx binary")
+	flag.Parse()
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "serving-bench-*")
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755) // nginx workers run as nobody
+
+	// The project: a page and two assets of 1 KB and 100 KB (random bytes,
+	// so neither side can compress them).
+	proj := filepath.Join(dir, "proj")
+	must(miniapp.Init(proj, "blank", "Bench"))
+	assets := map[string]int{"common/a1k.bin": 1 << 10, "common/a100k.bin": 100 << 10}
+	for name, n := range assets {
+		b := make([]byte, n)
+		rand.Read(b)
+		must(os.WriteFile(filepath.Join(proj, name), b, 0o644))
+	}
+	pkg, _, err := miniapp.Pack(ctx, proj, miniapp.DefaultLimits())
+	must(err)
+
+	cfg := platform.Defaults()
+	cfg.Addr, cfg.DataDir, cfg.LogLevel = "127.0.0.1:0", filepath.Join(dir, "data"), "error"
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	p, err := platform.Open(ctx, cfg, log, io.Discard)
+	must(err)
+	defer p.Close()
+	go p.Run(ctx)
+
+	admin := openmini.Actor{Label: "bench", StaffRole: account.RoleAdmin}
+	acct, err := p.Accounts.Create(ctx, p.DB, account.NewAccount{Email: "bench@example.com", Name: "Bench", Password: "bench-password-1"})
+	must(err)
+	dev := openmini.Actor{AccountID: acct.ID, Label: acct.Email}
+	o, err := p.Orgs.Create(ctx, dev, "Bench Org")
+	must(err)
+	name, cat := "Bench", "tools"
+	a, _, err := p.Apps.Create(ctx, dev, o.ID, app.Settings{Name: &name, Category: &cat})
+	must(err)
+	v, err := p.Apps.Upload(ctx, dev, a.ID, app.Upload{Package: pkg, Version: "1.0.0"})
+	must(err)
+	_, err = p.Apps.Submit(ctx, dev, a.ID, "1.0.0")
+	must(err)
+	_, err = p.Apps.Approve(ctx, admin, v.ID)
+	must(err)
+	_, err = p.Apps.ReleaseVersion(ctx, dev, a.ID, "1.0.0", 100)
+	must(err)
+	port := p.Addr()[strings.LastIndexByte(p.Addr(), ':')+1:]
+	hostHdr := a.ID + "." + cfg.AppsDomain + ":" + port
+
+	// nginx serves the same bytes from disk.
+	root := filepath.Join(dir, "nginx")
+	must(os.MkdirAll(filepath.Join(root, "common"), 0o755))
+	for n := range assets {
+		b, _ := os.ReadFile(filepath.Join(proj, n))
+		must(os.WriteFile(filepath.Join(root, n), b, 0o644))
+	}
+	ngPort := freePort()
+	conf := fmt.Sprintf(`worker_processes auto; pid %[1]s/nginx.pid; error_log %[1]s/error.log; daemon off;
+events { worker_connections 1024; }
+http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; open_file_cache max=100;
+  client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s; uwsgi_temp_path %[1]s; scgi_temp_path %[1]s;
+  server { listen 127.0.0.1:%[2]d; root %[1]s; etag on; add_header Cache-Control "public, max-age=31536000, immutable"; } }
+`, root, ngPort)
+	must(os.WriteFile(filepath.Join(root, "nginx.conf"), []byte(conf), 0o644))
+	ng := exec.Command(*nginx, "-c", filepath.Join(root, "nginx.conf"), "-p", root)
+	must(ng.Start())
+	defer ng.Process.Kill()
+	time.Sleep(300 * time.Millisecond)
+
+	if os.Getenv("SERVING_HOLD") != "" {
+		fmt.Printf("openmini http://127.0.0.1:%s/_v/%s/common/a100k.bin Host: %s\nnginx http://127.0.0.1:%d/common/a100k.bin\n", port, v.SHA256, hostHdr, ngPort)
+		time.Sleep(time.Hour)
+	}
+	fmt.Printf("# wrk -t%d -c%d -d%s on loopback; openmini on SQLite + folder blobs, in-process caches warm\n", *threads, *conns, *duration)
+	for _, n := range []string{"common/a1k.bin", "common/a100k.bin"} {
+		omURL := fmt.Sprintf("http://127.0.0.1:%s/_v/%s/%s", port, v.SHA256, n)
+		ngURL := fmt.Sprintf("http://127.0.0.1:%d/%s", ngPort, n)
+		om := wrk(*threads, *conns, *duration, omURL, "Host: "+hostHdr)
+		ngr := wrk(*threads, *conns, *duration, ngURL, "")
+		fmt.Printf("%-18s openmini %9.0f req/s   nginx %9.0f req/s   ratio %.2f\n", n, om, ngr, om/ngr)
+	}
+}
+
+var rpsRE = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+
+func wrk(threads, conns int, d time.Duration, url, header string) float64 {
+	args := []string{"-t", fmt.Sprint(threads), "-c", fmt.Sprint(conns), "-d", d.String(), "--latency"}
+	if header != "" {
+		args = append(args, "-H", header)
+	}
+	args = append(args, url)
+	// Warm-up, then the measured run.
+	exec.Command("wrk", append([]string{"-t1", "-c8", "-d1s"}, args[len(args)-1:]...)...).Run()
+	out, err := exec.Command("wrk", args...).CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "wrk: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	if bytes.Contains(out, []byte("Non-2xx")) {
+		fmt.Fprintf(os.Stderr, "wrk got errors from %s:\n%s", url, out)
+		os.Exit(1)
+	}
+	m := rpsRE.FindSubmatch(out)
+	if m == nil {
+		fmt.Fprintf(os.Stderr, "no Requests/sec in wrk output:\n%s", out)
+		os.Exit(1)
+	}
+	var f float64
+	fmt.Sscan(string(m[1]), &f)
+	return f
+}
+
+func freePort() int {
+	ln, err := netListen()
+	must(err)
+	defer ln.Close()
+	return ln.Addr().(*tcpAddr).Port
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
