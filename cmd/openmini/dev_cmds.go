@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -80,8 +81,8 @@ func appPath(appID string, rest ...string) string {
 }
 
 func cmdLogin(ctx context.Context, c *cli, args []string) error {
-	fs := newFlags(c, "login", "login --server URL [--token TOKEN] [--email E] [--org ID]\n\nStores the server and an API key in your configuration directory\n(os.UserConfigDir()/openmini/config.json, readable only by you; OPENMINI_CONFIG\nchanges the file). With --token it stores that key. Otherwise it asks for your\ne-mail and password (the password from stdin, not echoed on a terminal), signs\nin, lets you choose an organisation, and creates an API key named after this\nmachine. OPENMINI_SERVER and OPENMINI_TOKEN override the stored login.")
-	serverFlag := fs.String("server", "", "the platform's URL, e.g. https://mini.example.com (default $OPENMINI_SERVER)")
+	fs := newFlags(c, "login", "login [--server URL] [--token TOKEN] [--email E] [--org ID]\n\nStores the server and an API key in your configuration directory\n(os.UserConfigDir()/openmini/config.json, readable only by you; OPENMINI_CONFIG\nchanges the file). With --token it stores that key. Otherwise it asks for your\ne-mail and password (the password from stdin, not echoed on a terminal), signs\nin, lets you choose an organisation, and creates an API key named after this\nmachine. OPENMINI_SERVER and OPENMINI_TOKEN override the stored login.")
+	serverFlag := fs.String("server", "", "the platform's URL, e.g. https://mini.example.com (default $OPENMINI_SERVER, else the stored login's)")
 	token := fs.String("token", "", "store this API key (omk_...) instead of signing in")
 	email := fs.String("email", "", "your e-mail address (asked for when absent)")
 	orgSel := fs.String("org", "", "organisation ID or slug to create the key in (asked for when you belong to several)")
@@ -92,9 +93,18 @@ func cmdLogin(ctx context.Context, c *cli, args []string) error {
 	if len(pos) > 0 {
 		return usageError(c, "login", "unexpected argument %q", pos[0])
 	}
+	old, path, err := loadLogin(c)
+	if err != nil {
+		old = login{} // a damaged file is replaced
+		if path == "" {
+			return err
+		}
+	}
 	raw := *serverFlag
-	if raw == "" {
-		raw = c.getenv("OPENMINI_SERVER")
+	for _, alt := range []string{c.getenv("OPENMINI_SERVER"), old.Server} {
+		if raw == "" {
+			raw = alt
+		}
 	}
 	if raw == "" {
 		return usageError(c, "login", "--server is required")
@@ -102,13 +112,6 @@ func cmdLogin(ctx context.Context, c *cli, args []string) error {
 	server, err := normalizeServer(raw)
 	if err != nil {
 		return usageError(c, "login", "--server: %v", err)
-	}
-	old, path, err := loadLogin(c)
-	if err != nil {
-		old = login{} // a damaged file is replaced
-		if path == "" {
-			return err
-		}
 	}
 	var l login
 	if *token != "" {
@@ -159,6 +162,9 @@ func loginWithPassword(ctx context.Context, c *cli, server, email, orgSel string
 			return login{}, errors.New("no e-mail address: pass --email or type it on stdin")
 		}
 	}
+	if u, _ := url.Parse(server); u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		fmt.Fprintf(c.stderr, "warning: %s is plain http; your password and the new API key cross the network unencrypted\n", server)
+	}
 	pw, err := lr.secret("Password: ")
 	if err != nil || pw == "" {
 		return login{}, errors.New("no password on stdin")
@@ -181,6 +187,15 @@ func loginWithPassword(ctx context.Context, c *cli, server, email, orgSel string
 		return login{}, err
 	}
 	return login{Server: server, Token: created.Token, OrgID: o.ID, OrgName: o.Name, KeyID: created.Key.ID, Account: me.Email}, nil
+}
+
+// isLoopback reports whether host names this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // chooseOrg picks the organisation for the key: --org, the only one, or
