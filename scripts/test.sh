@@ -5,7 +5,8 @@
 #   scripts/test.sh -run TestFoo ./sqldb/    go test args instead of ./...
 #
 # It installs what the suite needs when missing (PostgreSQL, Chromium,
-# zbar-tools, CJK fonts through apt; versitygw through go install), starts a
+# zbar-tools, poppler-utils, CJK fonts through apt; versitygw through go
+# install), starts a
 # throwaway PostgreSQL on a free loopback port, then runs gofmt, go vet and
 # `go test -race` twice: server-level tests on SQLite, then on PostgreSQL.
 # Missing parts fail the tests instead of skipping them
@@ -76,6 +77,7 @@ find_pg_bin() {
 
 have_chromium() { [[ -x ${OPENMINI_TEST_CHROMIUM:-/usr/bin/chromium} ]]; }
 have_zbar() { command -v zbarimg >/dev/null; }
+have_poppler() { command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null; }
 have_cjk_fonts() {
 	[[ $(dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null) == "install ok installed" ]]
 }
@@ -111,6 +113,7 @@ install_missing() {
 	find_pg_bin >/dev/null || pkgs+=(postgresql)
 	have_chromium || pkgs+=(chromium)
 	have_zbar || pkgs+=(zbar-tools)
+	have_poppler || pkgs+=(poppler-utils)
 	have_cjk_fonts || pkgs+=(fonts-noto-cjk)
 	if [[ ${#pkgs[@]} -gt 0 ]]; then
 		if [[ ${OPENMINI_TEST_NO_INSTALL:-} == 1 ]]; then
