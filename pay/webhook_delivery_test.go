@@ -179,8 +179,12 @@ func TestWebhooks(t *testing.T) {
 		if again := rc.deliveries()[4]; again.EventID != d.EventID || string(again.Body) != string(d.Body) {
 			t.Fatalf("redelivered %s, want the body of %s", again.Body, d.Body)
 		}
-		log, _ = e.svc.Deliveries(e.ctx, m.ID, d.EventID)
-		if len(log) != 3 || !log[2].Manual {
+		// The attempt is logged once the receiver has answered.
+		waitFor(t, "the redelivery logged", func() bool {
+			log, err = e.svc.Deliveries(e.ctx, m.ID, d.EventID)
+			return err == nil && len(log) == 3
+		})
+		if !log[2].Manual || log[2].Status != "succeeded" {
 			t.Fatalf("log after redelivery %+v", log)
 		}
 		// Another merchant cannot see or redeliver the event.
