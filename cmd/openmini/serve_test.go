@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"flag"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,25 +66,40 @@ func TestServeRejectsBadSettingsWithOneLine(t *testing.T) {
 // data directory and stops it with its context, as SIGTERM does.
 func TestServeStartsAndStops(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
+	// A free port, so the test can wait for /readyz: stopping the server
+	// before it has finished starting (migrating a fresh database takes a
+	// while under -race) would test a different thing.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	var code int
 	var out, errOut string
 	go func() {
 		defer close(done)
-		code, out, errOut = runCmdCtx(ctx, nil, "serve", "--addr", "127.0.0.1:0", "--data", dir)
+		code, out, errOut = runCmdCtx(ctx, nil, "serve", "--addr", addr, "--data", dir)
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "openmini.db")); err == nil {
-			break
+		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("no database created")
+			t.Fatal("the server did not become ready")
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-done:
+			t.Fatalf("serve ended early: exit %d\n%s\n%s", code, out, errOut)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	time.Sleep(200 * time.Millisecond)
 	cancel()
 	<-done
 	if code != 0 {
