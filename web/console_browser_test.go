@@ -78,11 +78,11 @@ func (w *walker) submit(sel string) {
 	w.check()
 }
 
-// fill types into form fields, given as selector, value pairs.
+// fill sets form fields, given as selector, value pairs.
 func (w *walker) fill(kv ...string) {
 	w.t.Helper()
 	for i := 0; i+1 < len(kv); i += 2 {
-		w.run(chromedp.SetValue(kv[i], "", chromedp.ByQuery), chromedp.SendKeys(kv[i], kv[i+1], chromedp.ByQuery))
+		w.run(chromedp.SetValue(kv[i], kv[i+1], chromedp.ByQuery))
 	}
 }
 
