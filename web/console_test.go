@@ -341,10 +341,12 @@ func TestConsoleOrganisationPage(t *testing.T) {
 	mustContain(t, "used invitation", body, "This invitation can no longer be used.")
 
 	// The owner makes the viewer a developer.
-	var members struct{ Members []struct {
-		AccountID int64  `json:"account_id"`
-		Email     string `json:"email"`
-	} }
+	var members struct {
+		Members []struct {
+			AccountID int64  `json:"account_id"`
+			Email     string `json:"email"`
+		}
+	}
 	w.dev.Must(t, 200, "GET", fmt.Sprintf("/api/v1/orgs/%d/members", w.orgID), nil, &members)
 	vic := members.Members[len(members.Members)-1]
 	if code, _, _ := post(t, w.p, c, fmt.Sprintf("%s/members/%d/role", orgPage, vic.AccountID), "role", "developer"); code != 303 {
