@@ -22,6 +22,7 @@ import (
 	"github.com/openmini/openmini/blob"
 	"github.com/openmini/openmini/blob/blobopen"
 	"github.com/openmini/openmini/host"
+	"github.com/openmini/openmini/identity"
 	"github.com/openmini/openmini/jobs"
 	"github.com/openmini/openmini/org"
 	"github.com/openmini/openmini/policy"
@@ -75,6 +76,7 @@ type Platform struct {
 	Policy   *policy.Service
 	Orgs     *org.Service
 	Apps     *app.Service
+	Identity *identity.Service
 	Web      *web.Server
 
 	ln  net.Listener
@@ -162,10 +164,14 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ *
 	}
 	p.Apps = app.New(p.DB, p.Blob, p.Orgs, p.Policy, keys, log)
 	p.registerHousekeeping()
+	if err := p.openIdentity(); err != nil {
+		return nil, err
+	}
 
 	p.Web, err = web.New(web.Config{PublicURL: p.URL, AppsDomain: cfg.AppsDomain, TrustProxy: cfg.TrustProxy, Version: cfg.Version},
 		web.Deps{Logger: log, DB: p.DB, Blob: p.Blob, Queue: p.Queue, Accounts: p.Accounts, Policy: p.Policy, Orgs: p.Orgs, Apps: p.Apps, Limits: p.Limits,
-			Storage: host.NewStorage(p.DB), Consents: host.NewConsents(p.DB)})
+			Storage: host.NewStorage(p.DB), Consents: host.NewConsents(p.DB),
+			Identity: p.Identity, DevMailbox: true})
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

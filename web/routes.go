@@ -12,6 +12,7 @@ func (s *Server) routes() *http.ServeMux {
 	s.routesAPIDev(mux)
 	s.routesAPIAdmin(mux)
 	s.routesHost(mux)
+	s.routesIdentity(mux)
 	s.routesOpenAPI(mux)
 	return mux
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/openmini/openmini/app"
 	"github.com/openmini/openmini/blob"
 	"github.com/openmini/openmini/host"
+	"github.com/openmini/openmini/identity"
 	"github.com/openmini/openmini/jobs"
 	"github.com/openmini/openmini/org"
 	"github.com/openmini/openmini/policy"
@@ -56,6 +57,11 @@ type Deps struct {
 	Limits   *ratelimit.Limiter
 	Storage  *host.Storage
 	Consents *host.Consents
+	// Identity serves host users, consent and OpenID Connect (nil: none
+	// of the identity routes exist); DevMailbox says it sends codes
+	// through its development sender (see routesIdentity).
+	Identity   *identity.Service
+	DevMailbox bool
 }
 
 // Server serves every HTTP surface of the platform.
@@ -73,6 +79,9 @@ type Server struct {
 	limits   *ratelimit.Limiter
 	storage  *host.Storage
 	consents *host.Consents
+	identity *identity.Service
+	// devMailbox: codes go to the development mailbox (identity.DevSender).
+	devMailbox bool
 	// hostScripts are extra scripts every host page loads (scanner,
 	// identity, payments); hostTabs the host's bottom bar besides Home.
 	hostScripts []string
@@ -110,6 +119,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		started:  time.Now(),
 		origin:   newAppOrigin(),
 	}
+	s.identity, s.devMailbox = d.Identity, d.DevMailbox
 	s.metrics = newMetrics(d.DB, d.Queue)
 	s.tmpl, err = loadTemplates()
 	if err != nil {
