@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -464,5 +463,3 @@ func newWebhookSecret() string {
 func idOwner(id int64) string { return strconv.FormatInt(id, 10) }
 
 func isNotFound(err error) bool { return errors.Is(err, sqldb.ErrNotFound) }
-
-var _ = fmt.Sprintf

@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/openmini/openmini"
 )
@@ -114,6 +115,9 @@ func feeFor(amount int64, bp int) int64 {
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n-- // never cut a character in half
 	}
 	return s[:n] + "..."
 }
