@@ -50,10 +50,9 @@ type Service struct {
 	search searchIndex
 	opts   Options
 	log    *slog.Logger
-	// searchWide is how many matches a query may have before candidates
-	// are picked by popularity tier, and searchPass how many are picked
-	// then (tests lower them).
-	searchWide, searchPass int
+	// searchPass is how many candidates each search pass reads (tests
+	// lower it).
+	searchPass int
 }
 
 // New returns a Service on db (migrated by sqldb.Open).
@@ -75,7 +74,7 @@ func New(db *sqldb.DB, opts Options) *Service {
 	if db.Dialect() == sqldb.Postgres {
 		idx = postgresIndex{}
 	}
-	return &Service{db: db, search: idx, opts: opts, log: opts.Logger, searchWide: searchWide, searchPass: searchPass}
+	return &Service{db: db, search: idx, opts: opts, log: opts.Logger, searchPass: searchPass}
 }
 
 func (s *Service) now() time.Time { return s.opts.Now() }

@@ -158,16 +158,18 @@ func (r *docRow) sameContent(o *docRow) bool {
 type indexedDoc struct {
 	ID               int64
 	Name, Tags, Body []string
+	Tier             int64 // popularity tier (tierOf)
 }
 
-// tokens returns what the search engines index for the row: its text and,
-// last, the token of its popularity tier (tierOf(Launches)).
+// tokens returns what the search engines index for the row: its text and
+// its popularity tier.
 func (r *docRow) tokens() indexedDoc {
 	return indexedDoc{
 		ID:   r.ID,
 		Name: append(indexTokens(r.Name, 0), indexTokens(r.ShortName, 0)...),
 		Tags: indexTokens(r.Keywords+" , "+r.MerchantName+" , "+r.Category, 0),
-		Body: append(indexTokens(r.Description, maxBodyTokens), tierToken(tierOf(r.Launches))),
+		Body: indexTokens(r.Description, maxBodyTokens),
+		Tier: tierOf(r.Launches),
 	}
 }
 
@@ -408,9 +410,9 @@ func upsertDocs(ctx context.Context, q sqldb.Querier, rows []*docRow) error {
 func (s *Service) reindex(ctx context.Context, q sqldb.Querier, drop, add []*docRow) error {
 	delta := map[string]int{}
 	if len(drop) > 0 {
-		ids := make([]int64, len(drop))
+		ids := make([]indexedDoc, len(drop))
 		for i, r := range drop {
-			ids[i] = r.ID
+			ids[i] = indexedDoc{ID: r.ID, Tier: r.Tier}
 			words := map[string]bool{}
 			r.words(words)
 			for w := range words {
@@ -451,12 +453,12 @@ func (s *Service) retier(ctx context.Context, q sqldb.Querier, rows []*docRow) e
 	if len(rows) == 0 {
 		return nil
 	}
-	ids := make([]int64, len(rows))
+	old := make([]indexedDoc, len(rows))
 	docs := make([]indexedDoc, len(rows))
 	for i, r := range rows {
-		ids[i], docs[i] = r.ID, r.tokens()
+		old[i], docs[i] = indexedDoc{ID: r.ID, Tier: r.Tier}, r.tokens()
 	}
-	if err := s.search.drop(ctx, q, ids); err != nil {
+	if err := s.search.drop(ctx, q, old); err != nil {
 		return err
 	}
 	if err := s.search.put(ctx, q, docs); err != nil {

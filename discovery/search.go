@@ -42,12 +42,10 @@ const (
 	maxQueryRunes   = 100
 	maxSearchLimit  = 50
 	maxSearchOffset = 100
-	// Candidates fetched per pass (name matches, any-field matches) when a
-	// query has more than Service.searchWide matches, most launched first,
-	// before ranking in Go.
-	searchPass  = 100
+	// Candidates fetched per pass (name matches, any-field matches), most
+	// popular first, before ranking in Go.
+	searchPass  = 80
 	suggestPass = 40
-	searchWide  = 300
 )
 
 // Search finds published apps by name, short name, keywords, merchant,
@@ -157,38 +155,21 @@ func (s *Service) find(ctx context.Context, text string, pass int, typing bool) 
 	return rank(terms, cands), corrected, nil
 }
 
-// candidateIDs picks the documents to rank: every match when there are at
-// most searchWide, else the pass most launched ones, read tier by tier from
-// the most popular, so a common word costs no more than a rare one. It does
-// this for matches in names, then for matches anywhere.
+// candidateIDs picks the documents to rank: the pass most popular matches
+// in names, and the pass most popular matches anywhere.
 func (s *Service) candidateIDs(ctx context.Context, terms []qterm, pass int) ([]int64, error) {
 	seen := map[int64]bool{}
 	var out []int64
-	add := func(ids []int64) {
+	for _, nameOnly := range []bool{true, false} {
+		ids, err := s.search.ids(ctx, s.db, matchQuery{terms: terms, nameOnly: nameOnly, limit: pass})
+		if err != nil {
+			return nil, err
+		}
 		for _, id := range ids {
 			if !seen[id] {
 				seen[id] = true
 				out = append(out, id)
 			}
-		}
-	}
-	for _, nameOnly := range []bool{true, false} {
-		all, err := s.search.ids(ctx, s.db, matchQuery{terms: terms, nameOnly: nameOnly, tier: -1, limit: s.searchWide + 1})
-		if err != nil {
-			return nil, err
-		}
-		if len(all) <= s.searchWide {
-			add(all)
-			continue
-		}
-		got := 0
-		for t := int64(maxTier); t >= 0 && got < pass; t-- {
-			ids, err := s.search.ids(ctx, s.db, matchQuery{terms: terms, nameOnly: nameOnly, tier: t, limit: pass - got})
-			if err != nil {
-				return nil, err
-			}
-			got += len(ids)
-			add(ids)
 		}
 	}
 	return out, nil

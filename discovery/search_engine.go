@@ -17,15 +17,17 @@ import (
 type searchIndex interface {
 	// put adds documents (not already present) to the full-text index.
 	put(ctx context.Context, q sqldb.Querier, docs []indexedDoc) error
-	// drop removes documents from the full-text index.
-	drop(ctx context.Context, q sqldb.Querier, ids []int64) error
+	// drop removes documents (ID and the Tier they were put with) from the
+	// full-text index.
+	drop(ctx context.Context, q sqldb.Querier, docs []indexedDoc) error
 	// addTerms adds new vocabulary words to the trigram index.
 	addTerms(ctx context.Context, q sqldb.Querier, terms []vocabTerm) error
 	// dropTerms removes vocabulary words from the trigram index (before
 	// their discovery_terms rows are deleted).
 	dropTerms(ctx context.Context, q sqldb.Querier, ids []int64) error
 	// ids returns the ids of up to m.limit indexed documents matching
-	// every term (and m.tier's token when m.tier >= 0), in no given order.
+	// every term, from the highest popularity tier down, so that a common
+	// word costs about as much as a rare one.
 	ids(ctx context.Context, q sqldb.Querier, m matchQuery) ([]int64, error)
 	// similarTerms returns up to limit vocabulary words sharing the most
 	// trigrams with word.
@@ -41,8 +43,7 @@ type vocabTerm struct {
 
 type matchQuery struct {
 	terms    []qterm
-	nameOnly bool  // every term in the name field
-	tier     int64 // only documents of this popularity tier; -1 for any
+	nameOnly bool // every term in the name field
 	limit    int
 }
 
@@ -115,9 +116,15 @@ func scanIDs(rows interface {
 // ---------------------------------------------------------------- SQLite
 
 // sqliteIndex keeps tokens in the FTS5 table discovery_fts (unicode61
-// splits our space-separated tokens as they are) and the vocabulary in the
-// FTS5 trigram table discovery_terms_trgm.
+// splits our space-separated tokens as they are) under the rowid
+// tier << 40 | id, so ORDER BY rowid DESC reads matches most popular first
+// and stops at the limit; and the vocabulary in the FTS5 trigram table
+// discovery_terms_trgm.
 type sqliteIndex struct{}
+
+const tierShift = 40
+
+func ftsRowid(d indexedDoc) int64 { return d.Tier<<tierShift | d.ID }
 
 func (sqliteIndex) put(ctx context.Context, q sqldb.Querier, docs []indexedDoc) error {
 	for start := 0; start < len(docs); start += 200 {
@@ -126,7 +133,7 @@ func (sqliteIndex) put(ctx context.Context, q sqldb.Querier, docs []indexedDoc) 
 		args := make([]any, 0, 4*len(chunk))
 		for i, d := range chunk {
 			vals[i] = "(?, ?, ?, ?)"
-			args = append(args, d.ID, strings.Join(d.Name, " "), strings.Join(d.Tags, " "), strings.Join(d.Body, " "))
+			args = append(args, ftsRowid(d), strings.Join(d.Name, " "), strings.Join(d.Tags, " "), strings.Join(d.Body, " "))
 		}
 		if _, err := q.Exec(ctx, `INSERT INTO discovery_fts (rowid, name, tags, body) VALUES `+strings.Join(vals, ", "), args...); err != nil {
 			return fmt.Errorf("fts insert: %w", err)
@@ -135,8 +142,12 @@ func (sqliteIndex) put(ctx context.Context, q sqldb.Querier, docs []indexedDoc) 
 	return nil
 }
 
-func (sqliteIndex) drop(ctx context.Context, q sqldb.Querier, ids []int64) error {
-	return execIDs(ctx, q, `DELETE FROM discovery_fts WHERE rowid IN (%s)`, ids)
+func (sqliteIndex) drop(ctx context.Context, q sqldb.Querier, docs []indexedDoc) error {
+	rowids := make([]int64, len(docs))
+	for i, d := range docs {
+		rowids[i] = ftsRowid(d)
+	}
+	return execIDs(ctx, q, `DELETE FROM discovery_fts WHERE rowid IN (%s)`, rowids)
 }
 
 func (sqliteIndex) addTerms(ctx context.Context, q sqldb.Querier, terms []vocabTerm) error {
@@ -190,15 +201,16 @@ func fts5Expr(terms []qterm, nameOnly bool) string {
 }
 
 func (sqliteIndex) ids(ctx context.Context, q sqldb.Querier, m matchQuery) ([]int64, error) {
-	expr := fts5Expr(m.terms, m.nameOnly)
-	if m.tier >= 0 {
-		expr += " AND " + fts5Quote(tierToken(m.tier))
-	}
-	rows, err := q.Query(ctx, `SELECT rowid FROM discovery_fts WHERE discovery_fts MATCH ? LIMIT ?`, expr, m.limit)
+	rows, err := q.Query(ctx, `SELECT rowid FROM discovery_fts WHERE discovery_fts MATCH ? ORDER BY rowid DESC LIMIT ?`,
+		fts5Expr(m.terms, m.nameOnly), m.limit)
 	if err != nil {
 		return nil, err
 	}
-	return scanIDs(rows)
+	ids, err := scanIDs(rows)
+	for i := range ids {
+		ids[i] &= 1<<tierShift - 1
+	}
+	return ids, err
 }
 
 func (sqliteIndex) similarTerms(ctx context.Context, q sqldb.Querier, word string, limit int) ([]vocabTerm, error) {
@@ -218,10 +230,13 @@ func (sqliteIndex) similarTerms(ctx context.Context, q sqldb.Querier, word strin
 
 // ---------------------------------------------------------------- PostgreSQL
 
-// postgresIndex keeps tokens as a tsvector (written as a literal, so no
-// text search configuration or locale is involved) with a GIN index, and
-// the vocabulary in a pg_trgm GIN index. Name tokens carry weight A, tags
-// B and the description D.
+// postgresIndex keeps tokens as tsvectors (written as literals, so no text
+// search configuration or locale is involved) with GIN indexes: one of the
+// name alone, one of everything (name tokens weigh A, tags B, the
+// description D). Every lexeme starts with the document's popularity tier
+// (tierPrefix), so a query asks the tiers from the top, each an exact GIN
+// lookup, in one UNION ALL that stops at the limit. The vocabulary has a
+// pg_trgm GIN index.
 type postgresIndex struct{}
 
 // tsLexeme quotes a token for tsvector and tsquery input.
@@ -231,100 +246,91 @@ func tsLexeme(s string) string {
 }
 
 // tsvectorLiteral lays the fields out one after another with a gap, so no
-// phrase spans two fields.
-func tsvectorLiteral(d indexedDoc) string {
-	type occ struct{ pos []string }
-	lex := map[string]*occ{}
+// phrase spans two fields, every lexeme prefixed with the tier.
+func tsvectorLiteral(d indexedDoc, fields ...[]string) string {
+	weights := []string{"A", "B", "D"}
+	lex := map[string][]string{}
 	var order []string
 	pos := 1
-	for _, f := range []struct {
-		toks   []string
-		weight string
-	}{{d.Name, "A"}, {d.Tags, "B"}, {d.Body, "D"}} {
-		for _, t := range f.toks {
+	for i, toks := range fields {
+		for _, t := range toks {
 			if pos > 16383 {
 				break
 			}
-			o := lex[t]
-			if o == nil {
-				o = &occ{}
-				lex[t] = o
+			if _, ok := lex[t]; !ok {
 				order = append(order, t)
 			}
-			if len(o.pos) < 256 {
-				o.pos = append(o.pos, strconv.Itoa(pos)+f.weight)
+			if len(lex[t]) < 256 {
+				lex[t] = append(lex[t], strconv.Itoa(pos)+weights[min(i, 2)])
 			}
 			pos++
 		}
 		pos += 2
 	}
 	var b strings.Builder
+	tier := tierPrefix(d.Tier)
 	for i, t := range order {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(tsLexeme(t))
+		b.WriteString(tsLexeme(tier + t))
 		b.WriteByte(':')
-		b.WriteString(strings.Join(lex[t].pos, ","))
+		b.WriteString(strings.Join(lex[t], ","))
 	}
 	return b.String()
 }
 
-// tsqueryLiteral is the tsquery requiring every term.
-func tsqueryLiteral(terms []qterm, nameOnly bool) string {
-	w := ""
-	if nameOnly {
-		w = "A"
-	}
+// tsqueryLiteral is the tsquery requiring every term in documents of one
+// popularity tier.
+func tsqueryLiteral(terms []qterm, tier int64) string {
+	p := tierPrefix(tier)
+	tsLexeme := func(s string) string { return tsLexeme(p + s) }
 	parts := make([]string, 0, len(terms))
 	for _, t := range terms {
 		switch {
 		case len(t.alts) > 0:
 			alts := make([]string, len(t.alts))
 			for i, a := range t.alts {
-				alts[i] = tsLexeme(a) + weightSuffix(w)
+				alts[i] = tsLexeme(a)
 			}
 			parts = append(parts, "( "+strings.Join(alts, " | ")+" )")
 		case t.cjk && t.bigrams() != nil:
 			bg := t.bigrams()
 			lx := make([]string, len(bg))
 			for i, g := range bg {
-				lx[i] = tsLexeme(g) + weightSuffix(w)
+				lx[i] = tsLexeme(g)
 			}
 			parts = append(parts, "( "+strings.Join(lx, " <-> ")+" )")
 		case t.cjk || t.prefix:
-			parts = append(parts, tsLexeme(t.text)+":*"+w)
+			parts = append(parts, tsLexeme(t.text)+":*")
 		default:
-			parts = append(parts, tsLexeme(t.text)+weightSuffix(w))
+			parts = append(parts, tsLexeme(t.text))
 		}
 	}
 	return strings.Join(parts, " & ")
-}
-
-func weightSuffix(w string) string {
-	if w == "" {
-		return ""
-	}
-	return ":" + w
 }
 
 func (postgresIndex) put(ctx context.Context, q sqldb.Querier, docs []indexedDoc) error {
 	for start := 0; start < len(docs); start += 500 {
 		chunk := docs[start:min(len(docs), start+500)]
 		vals := make([]string, len(chunk))
-		args := make([]any, 0, 2*len(chunk))
+		args := make([]any, 0, 3*len(chunk))
 		for i, d := range chunk {
-			vals[i] = "(?, CAST(? AS tsvector))"
-			args = append(args, d.ID, tsvectorLiteral(d))
+			vals[i] = "(?, CAST(? AS tsvector), CAST(? AS tsvector))"
+			args = append(args, d.ID, tsvectorLiteral(d, d.Name), tsvectorLiteral(d, d.Name, d.Tags, d.Body))
 		}
-		if _, err := q.Exec(ctx, `INSERT INTO discovery_fts (doc_id, tsv) VALUES `+strings.Join(vals, ", "), args...); err != nil {
+		if _, err := q.Exec(ctx, `INSERT INTO discovery_fts (doc_id, name_tsv, tsv) VALUES `+strings.Join(vals, ", "), args...); err != nil {
 			return fmt.Errorf("tsvector insert: %w", err)
 		}
 	}
 	return nil
 }
 
-func (postgresIndex) drop(ctx context.Context, q sqldb.Querier, ids []int64) error {
+func (postgresIndex) drop(ctx context.Context, q sqldb.Querier, docs []indexedDoc) error {
+	ids := make([]int64, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
 	return execIDs(ctx, q, `DELETE FROM discovery_fts WHERE doc_id IN (%s)`, ids)
 }
 
@@ -349,11 +355,18 @@ func (postgresIndex) addTerms(ctx context.Context, q sqldb.Querier, terms []voca
 func (postgresIndex) dropTerms(context.Context, sqldb.Querier, []int64) error { return nil }
 
 func (postgresIndex) ids(ctx context.Context, q sqldb.Querier, m matchQuery) ([]int64, error) {
-	query := tsqueryLiteral(m.terms, m.nameOnly)
-	if m.tier >= 0 {
-		query += " & " + tsLexeme(tierToken(m.tier))
+	col := "tsv"
+	if m.nameOnly {
+		col = "name_tsv"
 	}
-	rows, err := q.Query(ctx, `SELECT doc_id FROM discovery_fts WHERE tsv @@ CAST(? AS tsquery) LIMIT ?`, query, m.limit)
+	branches := make([]string, 0, maxTier+1)
+	args := make([]any, 0, 2*maxTier+3)
+	for t := int64(maxTier); t >= 0; t-- {
+		branches = append(branches, `(SELECT doc_id FROM discovery_fts WHERE `+col+` @@ CAST(? AS tsquery) LIMIT ?)`)
+		args = append(args, tsqueryLiteral(m.terms, t), m.limit)
+	}
+	rows, err := q.Query(ctx, `SELECT doc_id FROM (`+strings.Join(branches, " UNION ALL ")+`) AS tiers LIMIT ?`,
+		append(args, m.limit)...)
 	if err != nil {
 		return nil, err
 	}

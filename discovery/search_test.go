@@ -116,7 +116,7 @@ func TestSearchRanksByUsage(t *testing.T) {
 		}
 		// With many matches, candidates are the most launched ones, found
 		// through popularity tiers that RecordLaunch keeps up to date.
-		f.svc.searchWide, f.svc.searchPass = 2, 2
+		f.svc.searchPass = 2
 		res, _ = f.svc.Search(f.ctx, SearchQuery{Text: "coffee"})
 		if got := hitIDs(res); !eq(got, []string{"coffee-c", "coffee-b", "bakery"}) {
 			t.Errorf("tiered candidates: %v", got)
@@ -137,7 +137,7 @@ func TestSearchRanksByUsage(t *testing.T) {
 		if got := hitIDs(res); !eq(got, []string{"coffee-a", "coffee-c", "bakery"}) { // "coffee" is unused: tier 0
 			t.Errorf("after refresh: %v", got)
 		}
-		f.svc.searchWide, f.svc.searchPass = searchWide, searchPass
+		f.svc.searchPass = searchPass
 
 	})
 }

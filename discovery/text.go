@@ -3,7 +3,6 @@ package discovery
 import (
 	"fmt"
 	"math/bits"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,8 +14,9 @@ import (
 // through the same steps, in Go, so SQLite and PostgreSQL see the same
 // tokens and no database locale or tokenizer decides what matches:
 //
-//   - fold: compatibility forms to plain ones (full-width "ＡＢＣ" to "abc"),
-//     lower case, Latin diacritics removed ("café" to "cafe").
+//   - fold: compatibility forms to plain ones (full-width "ＡＢＣ" to "abc",
+//     half-width katakana to full-width), lower case, Latin diacritics
+//     removed ("café" to "cafe"); kana voicing marks are kept.
 //   - split: runs of letters and digits become words; runs of Chinese and
 //     Japanese characters (which have no spaces) become CJK runs. Spaces
 //     between two CJK characters are ignored ("星巴克 咖啡" is one run).
@@ -32,16 +32,32 @@ const (
 
 // fold normalizes s for matching.
 func fold(s string) string {
+	if plain(s) {
+		return strings.ToLower(s)
+	}
 	d := norm.NFKD.String(s)
 	var b strings.Builder
 	b.Grow(len(d))
 	for _, r := range d {
-		if unicode.Is(unicode.Mn, r) {
-			continue
+		if r >= 0x0300 && r <= 0x036F {
+			continue // a combining diacritic of Latin, Greek or Cyrillic
 		}
 		b.WriteRune(unicode.ToLower(r))
 	}
 	return norm.NFC.String(b.String())
+}
+
+// plain reports whether s holds only ASCII, kana and common CJK
+// ideographs, which normalization leaves as they are.
+func plain(s string) bool {
+	for _, r := range s {
+		switch {
+		case r < 0x80, r >= 0x3040 && r <= 0x30FF, r >= 0x3400 && r <= 0x4DBF, r >= 0x4E00 && r <= 0x9FFF:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // isCJK reports whether r belongs to a script written without spaces
@@ -164,10 +180,9 @@ func isVocabularyWord(w string) bool {
 }
 
 // Popularity tiers let search find the most launched matches of a common
-// word without reading every match: each indexed document carries the
-// token of its tier, 0 for never launched, then 1 + floor(log4(launches))
-// up to maxTier. The token starts with a private-use character, which the
-// tokenizer never produces from text, so no query can match it by accident.
+// word without reading every match: a document's tier is 0 when it was
+// never launched, then 1 + floor(log4(launches)) up to maxTier, and each
+// engine stores it so that matches come out highest tier first.
 const maxTier = 15
 
 func tierOf(launches int64) int64 {
@@ -177,7 +192,9 @@ func tierOf(launches int64) int64 {
 	return min(maxTier, 1+int64(bits.Len64(uint64(launches))-1)/2)
 }
 
-func tierToken(t int64) string { return "\ue000" + strconv.FormatInt(t, 10) }
+// tierPrefix is a private-use character naming tier t, which the tokenizer
+// never produces from text.
+func tierPrefix(t int64) string { return string(rune(0xE000 + t)) }
 
 // tierCase is a SQL expression computing tierOf(launches).
 func tierCase() string {

@@ -15,6 +15,8 @@ func TestIndexTokens(t *testing.T) {
 		{"ＳＴＡＲＢＵＣＫＳ 7-Eleven", "starbucks 7 eleven"},
 		{"茶", "茶"},
 		{"すき家 Sukiya", "すき き家 家 sukiya"},
+		{"ｶﾞｽﾄ ガスト", "ガス スト トガ ガス スト ト"}, // half-width kana; voicing kept
+		{"Ärger ÉCOLE", "arger ecole"},
 		{"  --  ", ""},
 	} {
 		if got := strings.Join(indexTokens(c.in, 0), " "); got != c.want {
@@ -63,11 +65,11 @@ func TestQueryLiterals(t *testing.T) {
 	if got, want := fts5Expr(terms, true), `name : ("star"* AND "星巴 巴克" AND "茶"* AND ("coffee" OR "toffee") AND "x")`; got != want {
 		t.Errorf("fts5: %s\nwant %s", got, want)
 	}
-	if got, want := tsqueryLiteral(terms, true), `'star':*A & ( '星巴':A <-> '巴克':A ) & '茶':*A & ( 'coffee':A | 'toffee':A ) & 'x':A`; got != want {
+	if got, want := tsqueryLiteral(terms, 0), strings.ReplaceAll(`'#star':* & ( '#星巴' <-> '#巴克' ) & '#茶':* & ( '#coffee' | '#toffee' ) & '#x'`, "#", "\ue000"); got != want {
 		t.Errorf("tsquery: %s\nwant %s", got, want)
 	}
-	doc := indexedDoc{Name: []string{"a", "b"}, Tags: []string{"a"}, Body: []string{"it's"}}
-	if got, want := tsvectorLiteral(doc), `'a':1A,5B 'b':2A 'it''s':8D`; got != want {
+	doc := indexedDoc{Name: []string{"a", "b"}, Tags: []string{"a"}, Body: []string{"it's"}, Tier: 3}
+	if got, want := tsvectorLiteral(doc, doc.Name, doc.Tags, doc.Body), "'\ue003a':1A,5B '\ue003b':2A '\ue003it''s':8D"; got != want {
 		t.Errorf("tsvector: %s, want %s", got, want)
 	}
 }
@@ -116,7 +118,7 @@ func FuzzQuery(f *testing.F) {
 			}
 		}
 		fts5Expr(terms, true)
-		tsqueryLiteral(terms, false)
+		tsqueryLiteral(terms, 1)
 	})
 }
 

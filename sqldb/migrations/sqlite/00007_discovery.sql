@@ -46,8 +46,9 @@ CREATE TABLE discovery_terms (
 );
 
 -- Search-only objects (SQLite): tokens made by discovery's Go tokenizer in an
--- FTS5 index (rowid = discovery_apps.id), and the vocabulary padded with
--- spaces in an FTS5 trigram index (rowid = discovery_terms.id).
+-- FTS5 index whose rowid is search_tier << 40 | discovery_apps.id, so
+-- matches come most popular first; and the vocabulary padded with spaces in
+-- an FTS5 trigram index (rowid = discovery_terms.id).
 -- TestSchemasMatch exempts them: PostgreSQL has its own.
 CREATE VIRTUAL TABLE discovery_fts USING fts5 (
     name, tags, body,
