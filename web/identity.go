@@ -306,14 +306,14 @@ func (s *Server) mailboxOpen(r *http.Request) bool {
 	if !s.devMailbox {
 		return false
 	}
-	if isLoopbackHost(s.public.Hostname()) {
+	if isLocalHostname(s.public.Hostname()) {
 		return true
 	}
 	a, ok := accountFrom(r.Context())
 	return ok && a.IsStaff()
 }
 
-func isLoopbackHost(h string) bool {
+func isLocalHostname(h string) bool {
 	h = strings.ToLower(h)
 	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
 		return true
