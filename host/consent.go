@@ -66,8 +66,25 @@ func (c *Consents) Decision(ctx context.Context, owner Owner, appID, perm string
 	return true, g != 0, nil
 }
 
-// Decide records the user's answer.
+// Permissions lists the device permissions by their canonical names.
+var Permissions = []string{PermLocation, PermClipboard, PermCamera, PermUserInfo, PermPhone}
+
+// KnownPermission reports whether perm is a canonical permission name.
+func KnownPermission(perm string) bool {
+	for _, p := range Permissions {
+		if p == perm {
+			return true
+		}
+	}
+	return false
+}
+
+// Decide records the user's answer. perm must be a canonical name
+// (invalid otherwise); an unknown app is not_found.
 func (c *Consents) Decide(ctx context.Context, owner Owner, appID, perm string, granted bool) error {
+	if !KnownPermission(perm) {
+		return openmini.Errorf(openmini.EINVALID, "consent: %q is not a permission (one of %s)", perm, strings.Join(Permissions, ", "))
+	}
 	g := 0
 	if granted {
 		g = 1
@@ -75,6 +92,9 @@ func (c *Consents) Decide(ctx context.Context, owner Owner, appID, perm string, 
 	_, err := c.db.Exec(ctx, `INSERT INTO host_consents (owner, app_id, permission, granted, updated_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (owner, app_id, permission) DO UPDATE SET granted = excluded.granted, updated_at = excluded.updated_at`,
 		string(owner), appID, perm, g, c.now().UnixMilli())
+	if errors.Is(err, sqldb.ErrForeignKey) {
+		return openmini.Errorf(openmini.ENOTFOUND, "consent: there is no mini program %q", appID)
+	}
 	if err != nil {
 		return fmt.Errorf("consent: %w", err)
 	}

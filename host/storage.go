@@ -52,8 +52,10 @@ func checkKey(key string) error {
 }
 
 // Set stores value (JSON) under key. It fails with too_large when the
-// value is over 1 MB or the app's storage for this user would pass 10 MB;
-// nothing is changed then.
+// value is over 1 MB or the app's storage for this user would pass 10 MB
+// (counting the bytes of keys and values), and with not_found for an
+// unknown app; nothing is changed then. Concurrent calls never together
+// pass the quota.
 func (s *Storage) Set(ctx context.Context, owner Owner, appID, key string, value json.RawMessage) error {
 	if err := checkKey(key); err != nil {
 		return err
@@ -66,6 +68,14 @@ func (s *Storage) Set(ctx context.Context, owner Owner, appID, key string, value
 		return openmini.Errorf(openmini.ETOOLARGE, "storage: the data for key %q is %d bytes; one key holds at most 1 MB", key, len(value))
 	}
 	return s.db.WithTx(ctx, func(tx *sqldb.Tx) error {
+		// Concurrent writes of one user's app storage take turns, so two
+		// of them cannot both fit under the quota and together pass it.
+		// (SQLite transactions already take the write lock at BEGIN.)
+		if s.db.Dialect() == sqldb.Postgres {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, "host_storage|"+string(owner)+"|"+appID); err != nil {
+				return fmt.Errorf("storage: %w", err)
+			}
+		}
 		var used int64
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(size), 0) FROM host_storage WHERE owner = ? AND app_id = ? AND key <> ?`,
 			string(owner), appID, key).Scan(&used); err != nil {
@@ -77,6 +87,9 @@ func (s *Storage) Set(ctx context.Context, owner Owner, appID, key string, value
 		_, err := tx.Exec(ctx, `INSERT INTO host_storage (owner, app_id, key, value, size, updated_at) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (owner, app_id, key) DO UPDATE SET value = excluded.value, size = excluded.size, updated_at = excluded.updated_at`,
 			string(owner), appID, key, string(value), size, s.now().UnixMilli())
+		if errors.Is(err, sqldb.ErrForeignKey) {
+			return openmini.Errorf(openmini.ENOTFOUND, "storage: there is no mini program %q", appID)
+		}
 		if err != nil {
 			return fmt.Errorf("storage: %w", err)
 		}

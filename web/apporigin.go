@@ -2,9 +2,11 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -19,6 +21,7 @@ import (
 	"github.com/openmini/openmini"
 	"github.com/openmini/openmini/app"
 	"github.com/openmini/openmini/blob"
+	"github.com/openmini/openmini/host"
 )
 
 // The per-app origin, {appID}.{apps domain}, serves only that app's files:
@@ -26,16 +29,18 @@ import (
 //	/_v/{package sha256}/{file}  a file of one version, immutable; pages
 //	                             get the openmini SDK injected
 //	/_sdk/{hash}/openmini.js      the JS SDK, configured for this host
+//	/_sdk/openmini.mjs            the SDK as an ES module (re-exports the global)
+//	/_sdk/openmini.d.ts           the SDK's TypeScript types
 //
 // Every response carries the app's Content-Security-Policy: frames only
 // inside the host, network only to the app's allowed domains.
 
-// appFiles caches file bytes and assembled pages of stored versions (both
-// immutable: keyed by digest).
+// appOrigin caches file bytes and assembled pages of stored versions (both
+// immutable: keyed by digest), and holds the host runtime's services.
 type appOrigin struct {
 	files    *lru[[]byte]
 	versions *lru[*app.Version]
-	verified sync.Map // package sha -> true once its signature checked out
+	host     hostRuntime
 
 	cspMu sync.Mutex
 	csp   map[string]cspEntry // app ID -> policy, kept briefly
@@ -81,11 +86,17 @@ func (s *Server) appCSP(ctx context.Context, appID string, extraConnect ...strin
 
 // buildCSP: the app's own files and inline code may run; fetch, XHR,
 // WebSocket, images and media reach only the app itself and its allowed
-// domains; only the host may frame it; no plugins; forms post only to the
-// app or its domains.
+// domains; only the host may frame it; no nested frames, plugins or
+// <base>; forms post only to the app or its domains. Allowed domains are
+// https origins (app.CheckDomains); anything else, and the host's own
+// origin, is left out, so a developer cannot open the host's endpoints to
+// their app.
 func buildCSP(hostOrigin string, allowed []string) string {
 	net := "'self'"
 	for _, d := range allowed {
+		if !strings.HasPrefix(d, "https://") || strings.ContainsAny(d, " ;,'*\\\n\r\t") || d == hostOrigin {
+			continue
+		}
 		net += " " + d
 	}
 	return "default-src 'self'; " +
@@ -159,9 +170,10 @@ func (s *Server) serveVersionFile(w http.ResponseWriter, r *http.Request, appID,
 		return
 	}
 	if name == "" {
-		name = pageFile(v.Manifest.Pages[0])
+		name = host.PageFile(v.Manifest.Pages[0])
 	}
-	f, ok := v.File(name)
+	fv, ok := v.File(name)
+	f := &fv
 	if !ok {
 		s.renderError(w, r, openmini.Errorf(openmini.ENOTFOUND, "no file %s in version %s of %s", name, v.Version, appID))
 		return
@@ -171,7 +183,7 @@ func (s *Server) serveVersionFile(w http.ResponseWriter, r *http.Request, appID,
 	h.Set("Content-Type", contentType(name))
 	if isPage(v, name) {
 		body, err := s.cachedBlob(ctx, "page:"+f.Key, func() ([]byte, error) {
-			raw, err := s.readBlob(ctx, f.Key)
+			raw, err := s.readFileBlob(ctx, f, f.Key)
 			if err != nil {
 				return nil, err
 			}
@@ -194,7 +206,7 @@ func (s *Server) serveVersionFile(w http.ResponseWriter, r *http.Request, appID,
 		h.Set("Content-Encoding", "gzip")
 		h.Set("ETag", `"`+f.SHA256+`-gz"`)
 	}
-	body, err := s.cachedBlob(ctx, key, func() ([]byte, error) { return s.readBlob(ctx, key) })
+	body, err := s.cachedBlob(ctx, key, func() ([]byte, error) { return s.readFileBlob(ctx, f, key) })
 	if err != nil {
 		s.renderError(w, r, err)
 		return
@@ -237,18 +249,34 @@ func (s *Server) readBlob(ctx context.Context, key string) ([]byte, error) {
 	return io.ReadAll(rc)
 }
 
-// pageFile is the file of a page route: "pages/cart" -> "pages/cart.html".
-func pageFile(route string) string {
-	route = strings.TrimPrefix(route, "/")
-	if strings.HasSuffix(route, ".html") || strings.HasSuffix(route, ".htm") {
-		return route
+// readFileBlob reads a file of a version from the blob store (key is the
+// file's or its gzip copy's) and checks it against the file's digest in
+// the version's file list, which the launcher checked against the signed
+// package: a blob changed in storage is never served.
+func (s *Server) readFileBlob(ctx context.Context, f *app.File, key string) ([]byte, error) {
+	b, err := s.readBlob(ctx, key)
+	if err != nil {
+		return nil, err
 	}
-	return route + ".html"
+	plain := b
+	if key != f.Key {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err == nil {
+			plain, err = io.ReadAll(io.LimitReader(zr, f.Size+1))
+		}
+		if err != nil {
+			return nil, &openmini.Error{Code: openmini.EINTERNAL, Message: "package file damaged", Err: err}
+		}
+	}
+	if sum := sha256.Sum256(plain); hex.EncodeToString(sum[:]) != f.SHA256 {
+		return nil, &openmini.Error{Code: openmini.EINTERNAL, Message: "package file damaged", Err: fmt.Errorf("blob %s does not match %s's digest", key, f.Name)}
+	}
+	return b, nil
 }
 
 func isPage(v *app.Version, name string) bool {
 	for _, p := range v.Manifest.Pages {
-		if pageFile(p) == name {
+		if host.PageFile(p) == name {
 			return true
 		}
 	}
@@ -349,9 +377,11 @@ func onlyTemplate(body *html.Node) *html.Node {
 // sdkScript is the SDK as served on app origins: the static file with the
 // host's exact origin baked in, so the bridge can name its target.
 type sdkScript struct {
-	once sync.Once
-	body []byte
-	url  string
+	once   sync.Once
+	body   []byte // openmini.js with the host's origin
+	url    string // /_sdk/{hash}/openmini.js
+	module []byte // openmini.mjs, importing this host's openmini.js
+	types  []byte // openmini.d.ts
 }
 
 func (s *Server) sdk() *sdkScript {
@@ -364,19 +394,49 @@ func (s *Server) sdk() *sdkScript {
 		s.sdkJS.body = append([]byte(cfg), src...)
 		sum := sha256.Sum256(s.sdkJS.body)
 		s.sdkJS.url = "/_sdk/" + hex.EncodeToString(sum[:6]) + "/openmini.js"
+		mod, err := staticFS.ReadFile("static/sdk/openmini.mjs")
+		if err != nil {
+			panic(err)
+		}
+		s.sdkJS.module = bytes.ReplaceAll(mod, []byte("/_sdk/openmini.js"), []byte(s.sdkJS.url))
+		if s.sdkJS.types, err = staticFS.ReadFile("static/sdk/openmini.d.ts"); err != nil {
+			panic(err)
+		}
 	})
 	return &s.sdkJS
 }
 
 func (s *Server) sdkURL() string { return s.sdk().url }
 
+// serveSDK serves the SDK files of app origins: the script pages load
+// (under its content hash, cached for ever), the ES module and the
+// TypeScript types (revalidated with their ETag).
 func (s *Server) serveSDK(w http.ResponseWriter, r *http.Request) {
 	sd := s.sdk()
-	if r.URL.Path == sd.url {
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		w.Header().Set("Cache-Control", "no-cache")
+	h := w.Header()
+	var body []byte
+	switch r.URL.Path {
+	case sd.url:
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		h.Set("Content-Type", "text/javascript; charset=utf-8")
+		body = sd.body
+	case "/_sdk/openmini.js":
+		h.Set("Cache-Control", "no-cache")
+		h.Set("Content-Type", "text/javascript; charset=utf-8")
+		body = sd.body
+	case "/_sdk/openmini.mjs":
+		h.Set("Cache-Control", "no-cache")
+		h.Set("Content-Type", "text/javascript; charset=utf-8")
+		body = sd.module
+	case "/_sdk/openmini.d.ts":
+		h.Set("Cache-Control", "no-cache")
+		h.Set("Content-Type", "application/typescript; charset=utf-8")
+		body = sd.types
+	default:
+		s.renderError(w, r, openmini.Errorf(openmini.ENOTFOUND, "no SDK file %s (openmini.js, openmini.mjs, openmini.d.ts)", r.URL.Path))
+		return
 	}
-	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(sd.body))
+	sum := sha256.Sum256(body)
+	h.Set("ETag", `"`+hex.EncodeToString(sum[:12])+`"`)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -9,36 +8,67 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
+	"sync"
 
 	"github.com/openmini/openmini"
 	"github.com/openmini/openmini/app"
 	"github.com/openmini/openmini/host"
-	"github.com/openmini/openmini/miniapp"
 )
 
 // routesHost: the host web app users open (mobile first). Every host page
 // is the same shell (host.js) so that mini programs stay alive while the
 // user moves between them; the server renders each page's first view.
+// The endpoints under /host/api/ serve the shell only: they accept
+// requests from the host's own origin (cross-origin protection), never
+// from a mini program's.
 func (s *Server) routesHost(mux *http.ServeMux) {
-	mux.HandleFunc("GET /{$}", s.handleHostHome)
+	mux.HandleFunc("GET /{$}", s.hostView("om-home"))
+	for _, v := range builtinHostViews {
+		mux.HandleFunc("GET "+v.Href, s.hostView(v.View))
+	}
 	mux.HandleFunc("GET /app/{appID}/{page...}", s.handleHostApp)
 	mux.HandleFunc("GET /host/api/launch/{appID}", s.handleHostLaunch)
 	mux.HandleFunc("POST /host/api/storage", s.handleHostStorage)
 	mux.HandleFunc("POST /host/api/consent", s.handleHostConsent)
+	mux.HandleFunc("POST /host/api/report", s.handleHostReport)
+}
+
+// builtinHostViews are the host's own views besides Home, each a tab of
+// the bottom bar. Other surfaces add theirs to s.hostTabs (and fill
+// their view from a host script).
+var builtinHostViews = []hostTab{
+	{Href: "/my", View: "om-my", Label: "My mini programs"},
+	{Href: "/scan", View: "om-scan", Label: "Scan"},
 }
 
 const deviceCookie = "om_device"
 
+// hostRuntime holds the host services built from the server's
+// dependencies on first use.
+type hostRuntime struct {
+	once     sync.Once
+	launcher *host.Launcher
+	reports  *host.Reports
+}
+
+func (s *Server) hostServices() *hostRuntime {
+	rt := &s.origin.host
+	rt.once.Do(func() {
+		rt.launcher = host.NewLauncher(s.apps, s.orgs, s.blob, s.log, s.AppOrigin)
+		rt.reports = host.NewReports(s.db, s.apps, s.limits)
+	})
+	return rt
+}
+
 // hostOwner is whose storage and consents a host request touches: the
 // signed-in account, else this browser's anonymous device ID (made on
-// first visit).
-func (s *Server) hostOwner(w http.ResponseWriter, r *http.Request) (host.Owner, string) {
+// first visit, in an HttpOnly host-only cookie). The key is stable per
+// person and picks their side of a gradual rollout.
+func (s *Server) hostOwner(w http.ResponseWriter, r *http.Request) (owner host.Owner, key string) {
 	if a, ok := accountFrom(r.Context()); ok {
-		id := strconv.FormatInt(a.ID, 10)
-		return host.AccountOwner(a.ID), "a" + id
+		return host.AccountOwner(a.ID), "a" + strconv.FormatInt(a.ID, 10)
 	}
-	if c, err := r.Cookie(deviceCookie); err == nil && len(c.Value) == 32 {
+	if c, err := r.Cookie(deviceCookie); err == nil && validDeviceID(c.Value) {
 		return host.DeviceOwner(c.Value), "d" + c.Value
 	}
 	b := make([]byte, 16)
@@ -49,170 +79,56 @@ func (s *Server) hostOwner(w http.ResponseWriter, r *http.Request) (host.Owner, 
 	return host.DeviceOwner(id), "d" + id
 }
 
-// Launch is everything the host needs to open a mini program: which
-// version this user gets, where its files are, and the launch options the
-// SDK hands the mini program.
-type Launch struct {
-	AppID       string               `json:"appId"`
-	Name        string               `json:"name"`
-	Developer   string               `json:"developer"`
-	Origin      string               `json:"origin"` // the app's own origin
-	Base        string               `json:"base"`   // origin + /_v/{sha}/
-	Version     string               `json:"version"`
-	VersionKind string               `json:"versionKind"` // release, trial or preview
-	Icon        string               `json:"icon,omitempty"`
-	Pages       []string             `json:"pages"`
-	Path        string               `json:"path"` // the page route opened
-	Query       map[string]string    `json:"query"`
-	Scene       string               `json:"scene"`
-	Referrer    string               `json:"referrer,omitempty"`
-	Window      *miniapp.Window      `json:"window,omitempty"`
-	Permissions []miniapp.Permission `json:"permissions"`
-	Lang        string               `json:"lang"`
+func validDeviceID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil
 }
-
-// Scenes: where a launch came from, as WeChat's scene values say it.
-var scenes = map[string]bool{"qr": true, "search": true, "recommendation": true, "channel": true, "share": true,
-	"recent": true, "favourite": true, "link": true, "miniprogram": true, "trial": true, "preview": true, "dev": true}
 
 // resolveLaunch decides what this request's user gets for appID.
-func (s *Server) resolveLaunch(w http.ResponseWriter, r *http.Request, appID, page string, q url.Values) (*Launch, error) {
-	ctx := r.Context()
-	a, err := s.apps.Get(ctx, appID)
-	if err != nil {
-		return nil, err
+func (s *Server) resolveLaunch(w http.ResponseWriter, r *http.Request, appID, page string, q url.Values) (*host.Launch, error) {
+	_, key := s.hostOwner(w, r)
+	v := host.Viewer{Key: key}
+	if a, ok := accountFrom(r.Context()); ok {
+		v.AccountID, v.Staff = a.ID, a.IsStaff()
 	}
-	_, userKey := s.hostOwner(w, r)
-	acct, signedIn := accountFrom(ctx)
-	var v app.Version
-	kind := "release"
-	switch {
-	case q.Get("preview") != "":
-		id, _ := strconv.ParseInt(q.Get("preview"), 10, 64)
-		if !signedIn {
-			return nil, openmini.Errorf(openmini.EUNAUTHORIZED, "sign in to preview versions")
-		}
-		if !acct.IsStaff() {
-			role, err := s.orgs.RoleOf(ctx, openmini.Actor{AccountID: acct.ID}, a.OrgID)
-			if err != nil {
-				return nil, err
-			}
-			if role == "" {
-				return nil, openmini.Errorf(openmini.EFORBIDDEN, "previews are for reviewers and the app's developers")
-			}
-		}
-		if v, err = s.apps.VersionByID(ctx, id); err != nil || v.AppID != appID {
-			return nil, openmini.Errorf(openmini.ENOTFOUND, "%s has no version %s to preview", appID, q.Get("preview"))
-		}
-		kind = "preview"
-	case q.Get("trial") == "1":
-		if !signedIn {
-			return nil, openmini.Errorf(openmini.EUNAUTHORIZED, "sign in to open the trial version")
-		}
-		if v, err = s.apps.TrialFor(ctx, appID, acct.ID); err != nil {
-			return nil, err
-		}
-		kind = "trial"
-	default:
-		if v, err = s.apps.VersionFor(ctx, appID, userKey); err != nil {
-			if openmini.ErrorCode(err) == openmini.ENOTFOUND {
-				return nil, openmini.Errorf(openmini.ENOTFOUND, "%s is not available yet", a.Name)
-			}
-			return nil, err
-		}
-	}
-	if err := s.verifyPackage(ctx, &v); err != nil {
-		return nil, err
-	}
-	if page == "" {
-		page = v.Manifest.Pages[0]
-	}
-	page = strings.TrimSuffix(strings.TrimPrefix(page, "/"), "/")
-	found := false
-	for _, p := range v.Manifest.Pages {
-		if p == page || pageFile(p) == page {
-			page, found = p, true
-			break
-		}
-	}
-	if !found {
-		return nil, openmini.Errorf(openmini.ENOTFOUND, "%s has no page %q", a.Name, page)
-	}
-	l := &Launch{
-		AppID: appID, Name: a.Name, Developer: a.OrgName, Origin: s.AppOrigin(appID), Version: v.Version, VersionKind: kind,
-		Pages: v.Manifest.Pages, Path: page, Query: map[string]string{}, Window: v.Manifest.Window,
-		Permissions: v.Manifest.ReqPermissions, Lang: requestLang(r), Scene: "link",
-	}
-	if l.Permissions == nil {
-		l.Permissions = []miniapp.Permission{}
-	}
-	l.Base = l.Origin + "/_v/" + v.SHA256 + "/"
-	if len(v.Manifest.Icons) > 0 {
-		l.Icon = l.Base + v.Manifest.Icons[0].Src
-	}
-	if sc := q.Get("om_scene"); scenes[sc] {
-		l.Scene = sc
-	} else if kind != "release" {
-		l.Scene = kind
-	}
-	l.Referrer = q.Get("om_ref")
-	for k, vs := range q {
-		switch k {
-		case "preview", "trial", "om_scene", "om_ref":
-			continue
-		}
-		if len(vs) > 0 {
-			l.Query[k] = vs[0]
-		}
-	}
-	return l, nil
+	return s.hostServices().launcher.Resolve(r.Context(), v, host.LaunchRequest{AppID: appID, Page: page, Query: q, Lang: requestLang(r)})
 }
 
-// verifyPackage checks the platform's signature over the stored package
-// once per digest per process (packages never change).
-func (s *Server) verifyPackage(ctx context.Context, v *app.Version) error {
-	if _, ok := s.origin.verified.Load(v.SHA256); ok {
-		return nil
-	}
-	raw, err := s.readBlob(ctx, v.PackageKey)
-	if err != nil {
-		return err
-	}
-	if _, err := miniapp.Verify(raw, v.Signature, s.apps.Keys().Set()); err != nil {
-		s.log.ErrorContext(ctx, "package signature check failed", "app", v.AppID, "version", v.Version, "err", err)
-		return openmini.Errorf(openmini.EUNAVAILABLE, "this version of the mini program failed its integrity check and cannot be opened")
-	}
-	s.origin.verified.Store(v.SHA256, true)
-	return nil
-}
-
+// hostData is what host.html renders.
 type hostData struct {
-	Launch     *Launch
+	View       string // the host view shown first (om-home, om-my...), "" when a mini program is
+	Launch     *host.Launch
 	FirstFrame string // the entry page's URL, with launch options in its fragment
 	Problem    string
 	Strings    map[string]string
 	Scripts    []string // more host scripts (scanner, identity, payments)
 	Tabs       []hostTab
+	Version    string
 }
 
-// hostTab is a tab of the host's bottom bar besides Home.
+// hostTab is a tab of the host's bottom bar besides Home: a link to Href
+// that shows the host view (a section) with id View.
 type hostTab struct {
 	Href, View, Label string
 }
 
 // newHostData starts the data of a host page.
 func (s *Server) newHostData(lang string) *hostData {
-	return &hostData{Strings: hostStrings(lang), Scripts: s.hostScripts, Tabs: s.hostTabs}
+	tabs := append(append([]hostTab{}, builtinHostViews...), s.hostTabs...)
+	return &hostData{Strings: hostStrings(lang), Scripts: s.hostScripts, Tabs: tabs, Version: s.cfg.Version}
 }
 
 // firstFrame is the URL of a launch's entry page with the launch options
 // in its fragment, exactly as host.js builds it.
-func (s *Server) firstFrame(l *Launch) string {
+func (s *Server) firstFrame(l *host.Launch) string {
 	q := url.Values{}
 	for k, v := range l.Query {
 		q.Set(k, v)
 	}
-	u := l.Base + pageFile(l.Path)
+	u := l.Base + host.PageFile(l.Path)
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
@@ -225,24 +141,20 @@ func (s *Server) firstFrame(l *Launch) string {
 	return u + "#om=" + url.QueryEscape(string(b))
 }
 
-// handleHostApp renders the host shell opened on a mini program.
+// handleHostApp renders the host shell opened on a mini program: a launch
+// link /app/{appID}/{page}?{query}.
 func (s *Server) handleHostApp(w http.ResponseWriter, r *http.Request) {
 	appID := r.PathValue("appID")
 	v := s.newView(r, "OpenMini", nil)
 	d := s.newHostData(v.Lang)
 	v.Data = d
-	if !app.ValidID(appID) {
-		d.Problem = v.T("There is no such mini program.")
-		s.renderHost(w, r, http.StatusNotFound, v)
-		return
-	}
 	l, err := s.resolveLaunch(w, r, appID, r.PathValue("page"), r.URL.Query())
 	if err != nil {
-		if openmini.ErrorCode(err) == openmini.EINTERNAL {
+		if code := openmini.ErrorCode(err); code == openmini.EINTERNAL {
 			s.renderError(w, r, err)
 			return
 		}
-		d.Problem = v.T(errMessage(err))
+		d.Problem, d.View = v.T(errMessage(err)), "om-problem"
 		s.renderHost(w, r, statusOf(err), v)
 		return
 	}
@@ -251,17 +163,26 @@ func (s *Server) handleHostApp(w http.ResponseWriter, r *http.Request) {
 	s.renderHost(w, r, http.StatusOK, v)
 }
 
-// handleHostHome renders the host's home.
-func (s *Server) handleHostHome(w http.ResponseWriter, r *http.Request) {
-	v := s.newView(r, "OpenMini", nil)
-	s.hostOwner(w, r)
-	v.Data = s.newHostData(v.Lang)
-	s.renderHost(w, r, http.StatusOK, v)
+// hostView renders the host shell showing one of its own views.
+func (s *Server) hostView(view string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v := s.newView(r, "OpenMini", nil)
+		s.hostOwner(w, r)
+		d := s.newHostData(v.Lang)
+		d.View = view
+		v.Data = d
+		s.renderHost(w, r, http.StatusOK, v)
+	}
 }
 
 func (s *Server) renderHost(w http.ResponseWriter, r *http.Request, status int, v *view) {
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob: "+s.appsWildcard()+"; frame-src "+s.appsWildcard()+
-		"; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+		"; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	w.Header().Set("Cache-Control", "no-store")
+	// Geolocation and the clipboard are the host's alone: a mini program
+	// reaches them only through the SDK, after the manifest and the user
+	// allowed it (iframes get no allow= for them).
+	w.Header().Set("Permissions-Policy", "geolocation=(self), camera=(self), microphone=(), payment=(), usb=(), serial=(), hid=(), bluetooth=()")
 	s.render(w, r, status, "host", v)
 }
 
@@ -274,19 +195,21 @@ func (s *Server) appsWildcard() string {
 	return o
 }
 
-// handleHostLaunch answers the launch JSON for switching to another mini
-// program inside the shell (navigateToMiniProgram, recent, search).
+// handleHostLaunch answers the launch JSON for opening a mini program
+// inside the shell (navigateToMiniProgram, the switcher, links).
 func (s *Server) handleHostLaunch(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	l, err := s.resolveLaunch(w, r, r.PathValue("appID"), q.Get("path"), queryFrom(q))
+	w.Header().Set("Cache-Control", "no-store")
 	s.respond(w, r, http.StatusOK, l, err)
 }
 
-// queryFrom turns ?path=..&query=a%3D1&scene=.. into the values the launch
-// resolver reads.
+// queryFrom turns ?path=..&query=a%3D1&om_scene=.. into the values the
+// launch resolver reads.
 func queryFrom(q url.Values) url.Values {
 	out, _ := url.ParseQuery(q.Get("query"))
-	for _, k := range []string{"preview", "trial", "om_scene", "om_ref"} {
+	for _, k := range host.HostParams {
+		out.Del(k)
 		if v := q.Get(k); v != "" {
 			out.Set(k, v)
 		}
@@ -307,8 +230,9 @@ func (s *Server) handleHostStorage(w http.ResponseWriter, r *http.Request) {
 	if !s.decodeLimited(w, r, &req, host.MaxValueBytes+4096) {
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	if !app.ValidID(req.App) {
-		s.renderError(w, r, openmini.Errorf(openmini.EINVALID, "storage: unknown mini program"))
+		s.renderError(w, r, openmini.Errorf(openmini.EINVALID, "storage: %q is not a mini program ID", req.App))
 		return
 	}
 	owner, _ := s.hostOwner(w, r)
@@ -332,7 +256,7 @@ func (s *Server) handleHostStorage(w http.ResponseWriter, r *http.Request) {
 		info, err := st.Info(ctx, owner, req.App)
 		s.respond(w, r, http.StatusOK, info, err)
 	default:
-		s.renderError(w, r, openmini.Errorf(openmini.EINVALID, "storage: unknown operation %q", req.Op))
+		s.renderError(w, r, openmini.Errorf(openmini.EINVALID, "storage: unknown operation %q (set, get, remove, clear or info)", req.Op))
 	}
 }
 
@@ -343,13 +267,28 @@ type ConsentRequest struct {
 	Granted    *bool  `json:"granted,omitempty"` // absent: just read the decision
 }
 
+// ConsentResponse is the user's standing decision.
+type ConsentResponse struct {
+	Decided bool `json:"decided"`
+	Granted bool `json:"granted"`
+}
+
 func (s *Server) handleHostConsent(w http.ResponseWriter, r *http.Request) {
 	var req ConsentRequest
 	if !s.decode(w, r, &req) {
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store")
+	if !app.ValidID(req.App) {
+		s.renderError(w, r, openmini.Errorf(openmini.EINVALID, "consent: %q is not a mini program ID", req.App))
+		return
+	}
 	owner, _ := s.hostOwner(w, r)
 	perm := host.CanonicalPermission(req.Permission)
+	if !host.KnownPermission(perm) {
+		s.renderError(w, r, openmini.Errorf(openmini.EINVALID, "consent: %q is not a permission", req.Permission))
+		return
+	}
 	if req.Granted != nil {
 		if err := s.consents.Decide(r.Context(), owner, req.App, perm, *req.Granted); err != nil {
 			s.renderError(w, r, err)
@@ -357,10 +296,27 @@ func (s *Server) handleHostConsent(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	decided, granted, err := s.consents.Decision(r.Context(), owner, req.App, perm)
-	s.respond(w, r, http.StatusOK, map[string]any{"decided": decided, "granted": granted}, err)
+	s.respond(w, r, http.StatusOK, ConsentResponse{Decided: decided, Granted: granted}, err)
 }
 
-// decodeLimited is decode with a custom size limit.
+// ReportRequest is POST /host/api/report, sent by the capsule menu's
+// "Report" item.
+type ReportRequest = host.Report
+
+// handleHostReport files a user's report about a mini program in the
+// audit log (action app.report), at most host.ReportsPerHour per device
+// or account.
+func (s *Server) handleHostReport(w http.ResponseWriter, r *http.Request) {
+	var req ReportRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	owner, _ := s.hostOwner(w, r)
+	err := s.hostServices().reports.Submit(r.Context(), owner, req)
+	s.respond(w, r, http.StatusCreated, map[string]any{}, err)
+}
+
+// decodeLimited is decode with a custom size limit, for storage values.
 func (s *Server) decodeLimited(w http.ResponseWriter, r *http.Request, v any, max int64) bool {
 	body := http.MaxBytesReader(w, r.Body, max)
 	if err := json.NewDecoder(body).Decode(v); err != nil {

@@ -152,6 +152,12 @@
   ];
   var sdk = { version: '1', ready: ready, on: on, off: off, OpenMiniError: OpenMiniError };
   names.forEach(function (n) { sdk[n] = api(n); });
+  // invoke calls a host method by name: the ones a host adds beyond this
+  // list (payments, scanners...) without waiting for a new SDK.
+  sdk.invoke = function (method, params) {
+    if (typeof method !== 'string' || !/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(method)) return Promise.reject(OpenMiniError('invalid', 'invoke: method must be a method name'));
+    return api(method)(params);
+  };
   sdk.env = Object.freeze({ inHost: inHost, host: HOST });
 
   sdk.getLaunchOptionsSync = function () {
