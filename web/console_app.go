@@ -39,7 +39,7 @@ type appData struct {
 	Release        *app.Release
 	Releasable     []string // approved or released versions, newest first
 	ReleaseDefault string   // the version the release form starts on
-	RollbackTo     []string // released versions one can go back to
+	RollbackTo     []string // released versions other than the one being released
 	User           string
 	UserVersion    *UserVersion
 	UserErr        error // the ?user= asked about is unknown
@@ -149,7 +149,7 @@ func (s *Server) loadRelease(r *http.Request, d *appData) error {
 			d.Releasable = append(d.Releasable, v.Version)
 		case app.StateReleased:
 			d.Releasable = append(d.Releasable, v.Version)
-			if d.Release == nil || v.ID != d.Release.VersionID || d.Release.Percent < 100 {
+			if d.Release == nil || v.ID != d.Release.VersionID {
 				d.RollbackTo = append(d.RollbackTo, v.Version)
 			}
 		}
