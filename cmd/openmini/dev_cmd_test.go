@@ -1,0 +1,324 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/openmini/openmini/internal/testenv"
+	"github.com/openmini/openmini/miniapp"
+)
+
+// devRun is `openmini dev` running in-process, with its live output.
+type devRun struct {
+	t      *testing.T
+	out    *syncBuffer
+	errOut *syncBuffer
+	code   chan int
+	cancel context.CancelFunc
+	sim    string // the simulator URL it printed
+	host   string // http://localhost:PORT
+	appID  string
+}
+
+// startDev runs `openmini dev args...` until the test ends and waits for
+// its banner.
+func startDev(t *testing.T, args ...string) *devRun {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &devRun{t: t, out: &syncBuffer{}, errOut: &syncBuffer{}, code: make(chan int, 1), cancel: cancel}
+	c := &cli{stdout: d.out, stderr: d.errOut, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
+	go func() { d.code <- run(ctx, c, append([]string{"dev"}, args...)) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-d.code:
+		case <-time.After(30 * time.Second):
+			t.Error("openmini dev did not stop within 30s of its context ending")
+		}
+	})
+	m := d.waitOut(regexp.MustCompile(`Simulator:\s+(http://\S+)`))
+	d.sim = m[1]
+	u, _ := url.Parse(d.sim)
+	d.host = u.Scheme + "://" + u.Host
+	d.appID = d.waitOut(regexp.MustCompile(`\(app ID ([a-z0-9]+)\)`))[1]
+	return d
+}
+
+// waitOut waits for re to match the command's stdout and returns the match.
+func (d *devRun) waitOut(re *regexp.Regexp) []string {
+	d.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(d.out.String()); m != nil {
+			return m
+		}
+		select {
+		case code := <-d.code:
+			d.t.Fatalf("openmini dev exited with %d before printing %s\nstdout:\n%s\nstderr:\n%s", code, re, d.out, d.errOut)
+		default:
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("waited 30s for %s in stdout:\n%s\nstderr:\n%s", re, d.out, d.errOut)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// devBrowser drives the simulator in headless Chromium and evaluates
+// JavaScript in the mini program's own frame (on its app origin), which
+// the simulator page itself cannot reach.
+type devBrowser struct {
+	t      *testing.T
+	ctx    context.Context
+	origin string // the app origin
+
+	mu       sync.Mutex
+	contexts map[runtime.ExecutionContextID]string // live contexts -> origin
+}
+
+func newDevBrowser(t *testing.T, origin string) *devBrowser {
+	b := &devBrowser{t: t, origin: origin, contexts: map[runtime.ExecutionContextID]string{}}
+	b.ctx = testenv.Browser(t, testenv.BrowserOptions{Width: 1200, Height: 1000})
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		switch e := ev.(type) {
+		case *runtime.EventExecutionContextCreated:
+			b.contexts[e.Context.ID] = e.Context.Origin
+		case *runtime.EventExecutionContextDestroyed:
+			delete(b.contexts, e.ExecutionContextID)
+		case *runtime.EventExecutionContextsCleared:
+			clear(b.contexts)
+		}
+	})
+	return b
+}
+
+func (b *devBrowser) run(actions ...chromedp.Action) {
+	b.t.Helper()
+	if err := chromedp.Run(b.ctx, actions...); err != nil {
+		b.t.Fatalf("chromium: %v", err)
+	}
+}
+
+// inApp evaluates expr in every live frame of the app origin and returns
+// the first result that is not false, null or an error ("" if none).
+func (b *devBrowser) inApp(expr string) string {
+	b.mu.Lock()
+	var ids []runtime.ExecutionContextID
+	for id, o := range b.contexts {
+		if o == b.origin {
+			ids = append(ids, id)
+		}
+	}
+	b.mu.Unlock()
+	for _, id := range ids {
+		var res *runtime.RemoteObject
+		var exc *runtime.ExceptionDetails
+		err := chromedp.Run(b.ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+			var err error
+			res, exc, err = runtime.Evaluate(expr).WithContextID(id).WithAwaitPromise(true).WithReturnByValue(true).Do(ctx)
+			return err
+		}))
+		if err != nil || exc != nil || res == nil || len(res.Value) == 0 {
+			continue
+		}
+		if v := string(res.Value); v != "false" && v != "null" && v != `""` {
+			return v
+		}
+	}
+	return ""
+}
+
+// waitApp polls expr in the mini program's frames until it is truthy and
+// returns its JSON value.
+func (b *devBrowser) waitApp(expr, what string) string {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if v := b.inApp(expr); v != "" {
+			return v
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("waited 30s for %s (%s) in the mini program", what, expr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitSim polls expr in the simulator page until it is truthy.
+func (b *devBrowser) waitSim(expr, what string) {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var ok bool
+		if err := chromedp.Run(b.ctx, chromedp.Evaluate("!!("+expr+")", &ok)); err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			var html string
+			chromedp.Run(b.ctx, chromedp.Evaluate(`document.body.innerText`, &html))
+			b.t.Fatalf("waited 30s for %s (%s) in the simulator page, which shows:\n%s", what, expr, html)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDevSimulator runs `openmini dev` on a project from `openmini init`
+// and uses the simulator as a developer would: the entry page loads in
+// the device frame, console output reaches the terminal, saving a page
+// reloads the simulator on the page being viewed, a broken manifest shows
+// its problem in the page and the terminal until it is fixed, and the
+// project runs isolated on its own origin under its CSP.
+func TestDevSimulator(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "noodles")
+	if err := miniapp.Init(dir, "blank", "Noodle Dev"); err != nil {
+		t.Fatal(err)
+	}
+	// A second page, console output on load, and a dev network setting.
+	manifestPath := filepath.Join(dir, "manifest.json")
+	raw, _ := os.ReadFile(manifestPath)
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["pages"] = []string{"pages/index", "pages/about"}
+	m["x_openmini_dev"] = map[string]any{"allowed_domains": []string{"https://api.noodles.example"}}
+	good, _ := json.MarshalIndent(m, "", "  ")
+	writeFile(t, manifestPath, string(good))
+	aboutHTML := `<!doctype html><html><head><meta charset="utf-8"><title>About</title></head>
+<body><h1 id="title">About us, first draft</h1><script src="about.js"></script></body></html>`
+	writeFile(t, filepath.Join(dir, "pages", "about.html"), aboutHTML)
+	writeFile(t, filepath.Join(dir, "pages", "about.js"), `console.log("about page says", {bowls: 3}, "\u001b[31mred?");
+setTimeout(() => { throw new Error("boom from about") }, 10);
+`)
+
+	d := startDev(t, dir, "--addr", "127.0.0.1:0", "--allow", "http://localhost:3999")
+	origin := strings.Replace(d.host, "//localhost", "//"+d.appID+".apps.localhost", 1)
+	if !strings.Contains(d.out.String(), "valid (") {
+		t.Errorf("the first validation is not printed:\n%s", d.out)
+	}
+
+	t.Run("app origin has the CSP", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", d.host+"/_v/dev/pages/index.html", nil)
+		req.Host = strings.TrimPrefix(origin, "http://")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		if resp.StatusCode != 200 || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("app origin answered %d, nosniff %q", resp.StatusCode, resp.Header.Get("X-Content-Type-Options"))
+		}
+		for _, want := range []string{"frame-ancestors " + d.host, "connect-src 'self' https://api.noodles.example http://localhost:3999 ws://localhost:3999", "default-src 'self'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("CSP lacks %q:\n%s", want, csp)
+			}
+		}
+	})
+
+	b := newDevBrowser(t, origin)
+	b.run(chromedp.Navigate(d.sim))
+
+	// The entry page runs in the device frame, on its own origin, with
+	// its storage working (the visit counter is saved through the host).
+	b.waitApp(`document.getElementById("visits") && document.getElementById("visits").textContent === "1"`, "the entry page with its first visit counted")
+	var frameWidth int
+	b.run(chromedp.Evaluate(`document.getElementById("dv-frame").contentWindow.innerWidth`, &frameWidth))
+	if frameWidth != 390 {
+		t.Errorf("the simulator's default device (iPhone 13) should be 390 CSS pixels wide, the frame is %d", frameWidth)
+	}
+	if got := b.inApp(`location.origin`); got != `"`+origin+`"` {
+		t.Errorf("the mini program runs on %s, want its own origin %s", got, origin)
+	}
+	if got := b.inApp(`(() => { try { return String(parent.document.title) } catch (e) { return "blocked" } })()`); got != `"blocked"` {
+		t.Errorf("the mini program read its host's document: %s", got)
+	}
+	blocked := b.inApp(`new Promise((resolve) => {
+		document.addEventListener("securitypolicyviolation", (e) => resolve(e.blockedURI));
+		fetch("https://not-allowed.example/x").catch(() => {});
+		setTimeout(() => resolve("not blocked"), 5000);
+	})`)
+	if !strings.Contains(blocked, "not-allowed.example") {
+		t.Errorf("a fetch to a domain that is not allowed was not blocked by the CSP: %s", blocked)
+	}
+
+	// Open the second page through the SDK; its console output and its
+	// uncaught error reach the terminal with the page's route.
+	b.inApp(`openmini.ready.then(() => openmini.navigateTo({ url: "/pages/about" })).then(() => true)`)
+	b.waitApp(`document.getElementById("title") && document.getElementById("title").textContent === "About us, first draft"`, "the about page")
+	d.waitOut(regexp.MustCompile(`\[log\] pages/about: about page says \{"bowls":3\} \\u001b\[31mred\?`))
+	d.waitOut(regexp.MustCompile(`\[uncaught\] pages/about: .*boom from about \(pages/about\.js:2\)`))
+	if strings.Contains(d.out.String(), "\x1b") {
+		t.Error("a control character from the mini program reached the terminal")
+	}
+	b.waitSim(`location.hash === "#pages/about"`, "the route in the simulator's address")
+
+	// Saving the page reloads the simulator on the same page with the new content.
+	writeFile(t, filepath.Join(dir, "pages", "about.html"), strings.Replace(aboutHTML, "first draft", "saved again", 1))
+	b.waitApp(`document.getElementById("title") && document.getElementById("title").textContent === "About us, saved again"`, "the edited about page after the reload")
+	b.waitSim(`document.body.dataset.reloads === "1"`, "one reload")
+	d.waitOut(regexp.MustCompile(`valid \(\d+ files, 0 warnings\); reloading the simulator`))
+
+	// A broken manifest: the problem shows in the page and the terminal;
+	// fixing it brings the project back.
+	writeFile(t, manifestPath, `{"app_id": "noodle.dev", "name": `)
+	b.waitSim(`document.body.dataset.valid === "false" && !document.getElementById("dv-problems").hidden &&
+		document.getElementById("dv-problem-list").textContent.includes("manifest.json")`, "the manifest's problem in the simulator")
+	d.waitOut(regexp.MustCompile(`(?m)^manifest\.json: .+`))
+	d.waitOut(regexp.MustCompile(`problems?; the simulator shows the project again once`))
+	b.waitSim(`(() => { try { const p = document.getElementById("dv-frame").contentDocument.getElementById("om-problem"); return p && p.textContent.includes("problem") } catch (e) { return false } })()`,
+		"the problem in the phone frame")
+
+	writeFile(t, manifestPath, string(good))
+	b.waitSim(`document.body.dataset.valid === "true" && document.getElementById("dv-problems").hidden`, "the problems gone from the simulator")
+	b.waitApp(`document.getElementById("title") && document.getElementById("title").textContent === "About us, saved again"`, "the about page back after the fix")
+	fmt.Fprintln(os.Stderr) // keep go test's output lines apart from Chromium's
+}
+
+// TestDevRefusesBadArguments: mistakes on the command line name the
+// problem and exit with status 2, before anything starts.
+func TestDevRefusesBadArguments(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	if err := miniapp.Init(dir, "blank", "P"); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{dir, "--device", "nokia-3310"}, `--device: "nokia-3310" is not one of iphone-13, pixel-7, ipad, desktop`},
+		{[]string{filepath.Join(dir, "missing")}, "no such directory"},
+		{[]string{filepath.Join(dir, "manifest.json")}, "is not a directory"},
+		{[]string{dir, "--allow", "http://api.example.com"}, "plain http is allowed only on loopback addresses"},
+		{[]string{dir, "--allow", "https://api.example.com/v1"}, "must be an origin, without a path"},
+		{[]string{}, "Usage: openmini dev"},
+	}
+	for _, tc := range cases {
+		code, _, errOut := runCmd(t, nil, append([]string{"dev"}, tc.args...)...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("dev %v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
