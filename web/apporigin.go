@@ -65,6 +65,9 @@ func newAppOrigin() *appOrigin {
 
 // appCSP is the Content-Security-Policy of an app's origin.
 func (s *Server) appCSP(ctx context.Context, appID string, extraConnect ...string) (string, error) {
+	if s.isDevApp(appID) {
+		return s.devCSP(), nil // openmini dev: the project's allow-list
+	}
 	s.origin.cspMu.Lock()
 	e, ok := s.origin.csp[appID]
 	s.origin.cspMu.Unlock()
@@ -138,6 +141,10 @@ func (s *Server) serveAppOrigin(w http.ResponseWriter, r *http.Request, appID st
 	case strings.HasPrefix(p, "/_v/"):
 		rest := strings.TrimPrefix(p, "/_v/")
 		sha, file, ok := strings.Cut(rest, "/")
+		if ok && sha == devDigest && s.isDevApp(appID) {
+			s.serveDevFile(w, r, file) // openmini dev: the project on disk
+			return
+		}
 		if !ok || len(sha) != 64 {
 			s.renderError(w, r, openmini.Errorf(openmini.ENOTFOUND, "no such file in mini program %s", appID))
 			return
