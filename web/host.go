@@ -90,6 +90,9 @@ func validDeviceID(id string) bool {
 // resolveLaunch decides what this request's user gets for appID.
 func (s *Server) resolveLaunch(w http.ResponseWriter, r *http.Request, appID, page string, q url.Values) (*host.Launch, error) {
 	_, key := s.hostOwner(w, r)
+	if s.isDevApp(appID) {
+		return s.devLaunch(r, page, q) // openmini dev: the project on disk
+	}
 	v := host.Viewer{Key: key}
 	if a, ok := accountFrom(r.Context()); ok {
 		v.AccountID, v.Staff = a.ID, a.IsStaff()
@@ -176,8 +179,12 @@ func (s *Server) hostView(view string) http.HandlerFunc {
 }
 
 func (s *Server) renderHost(w http.ResponseWriter, r *http.Request, status int, v *view) {
+	ancestors := "'none'"
+	if s.cfg.Dev != nil {
+		ancestors = "'self'" // openmini dev: the simulator frames the shell
+	}
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob: "+s.appsWildcard()+"; frame-src "+s.appsWildcard()+
-		"; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		"; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "+ancestors)
 	w.Header().Set("Cache-Control", "no-store")
 	// Geolocation and the clipboard are the host's alone: a mini program
 	// reaches them only through the SDK, after the manifest and the user
