@@ -39,6 +39,7 @@ func commands() []command {
 	cmds := []command{
 		{"serve", "run the platform server", cmdServe},
 		{"init", "write a new mini program project", cmdInit},
+		{"dev", "run a project in the local simulator, reloading on save", cmdDev},
 		{"validate", "check a mini program project or package", cmdValidate},
 		{"pack", "build a deterministic .ma package from a project", cmdPack},
 		{"verify", "check a downloaded package's platform signature offline", cmdVerify},
