@@ -42,6 +42,10 @@ type Config struct {
 	TrustProxy bool
 	// Version is the build's version string.
 	Version string
+	// Dev is the project `openmini dev` serves from disk (nil otherwise):
+	// its app's launches, files and CSP come from it, and the simulator
+	// routes exist (dev_http.go).
+	Dev *DevProject
 }
 
 // Deps are the services the handlers call.
