@@ -168,7 +168,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ *
 		return nil, err
 	}
 
-	p.Web, err = web.New(web.Config{PublicURL: p.URL, AppsDomain: cfg.AppsDomain, TrustProxy: cfg.TrustProxy, Version: cfg.Version},
+	p.Web, err = web.New(web.Config{PublicURL: p.URL, AppsDomain: cfg.AppsDomain, TrustProxy: cfg.TrustProxy, Version: cfg.Version, Dev: cfg.Dev},
 		web.Deps{Logger: log, DB: p.DB, Blob: p.Blob, Queue: p.Queue, Accounts: p.Accounts, Policy: p.Policy, Orgs: p.Orgs, Apps: p.Apps, Limits: p.Limits,
 			Storage: host.NewStorage(p.DB), Consents: host.NewConsents(p.DB),
 			Identity: p.Identity, DevMailbox: true})
