@@ -48,6 +48,8 @@ type Config struct {
 	DBMaxConns      int           // database pool size (0 = default)
 	ShutdownTimeout time.Duration // how long in-flight requests may take at shutdown
 	Version         string
+	// Dev is the project `openmini dev` serves from disk (nil for serve).
+	Dev *web.DevProject
 }
 
 // Defaults returns the configuration a fresh machine starts with.
