@@ -67,6 +67,7 @@ type apiOp struct {
 	desc     string
 	query    []param
 	optional bool  // the request body may be left out
+	session  bool  // a successful answer starts a console session
 	errs     []int // error statuses beyond the ones derived from the other columns
 }
 
@@ -78,6 +79,7 @@ func op(route, id, summary, tag string, auth authKind, in, out any, status int) 
 func (o apiOp) describe(d string) apiOp         { o.desc = d; return o }
 func (o apiOp) withQuery(p ...param) apiOp      { o.query = append(o.query, p...); return o }
 func (o apiOp) optionalBody() apiOp             { o.optional = true; return o }
+func (o apiOp) startsSession() apiOp            { o.session = true; return o }
 func (o apiOp) mayFailWith(status ...int) apiOp { o.errs = append(o.errs, status...); return o }
 
 // Tags, in the order the document lists them.
@@ -119,8 +121,8 @@ var auditPage = []param{
 // type the handler decodes (nil for no body, rawBody("media/type") for a
 // raw one); out is a zero value of the type it encodes, or fields{...} for a
 // map it builds. Path parameters are described in pathParam; add new
-// names there. .withQuery, .describe, .optionalBody and .mayFailWith add
-// the rest.
+// names there. .withQuery, .describe, .optionalBody, .startsSession and
+// .mayFailWith add the rest.
 func apiOperations() []apiOp {
 	const ok, created = http.StatusOK, http.StatusCreated
 	entries := fields{"entries": nonNull{[]audit.Entry{}}}
@@ -129,7 +131,7 @@ func apiOperations() []apiOp {
 
 		op("POST /api/v1/signup", "signup", "Sign up as a developer with a new organisation", tagAccount, authPublic, SignupRequest{}, SignupResponse{}, created).
 			describe("Creates an account and its organisation under the operator's admission policy (invitation_code when sign-up is invite-only) and starts a console session (Set-Cookie: om_session). Limited per client address.").
-			mayFailWith(http.StatusTooManyRequests),
+			startsSession().mayFailWith(http.StatusTooManyRequests),
 		op("GET /api/v1/me", "getMe", "Who is calling, and their organisations", tagAccount, authCaller, nil, Me{}, ok),
 
 		op("GET /api/v1/orgs", "listOrgs", "List your organisations", tagOrgs, authCaller, nil, fields{"orgs": nonNull{[]org.Org{}}}, ok),
@@ -506,14 +508,16 @@ func (s *Server) operation(g *schemaGen, o apiOp, path string) (*oaOperation, er
 	case nil:
 	case rawBody:
 		ok.Content = map[string]oaMedia{string(out): {Schema: binarySchema(string(out))}}
-		ok.Headers = map[string]oaHeader{
-			"ETag":                {Description: "The package's SHA-256, quoted.", Schema: &jsonSchema{Type: "string"}},
-			"Content-Disposition": {Description: "attachment; filename=\"{appID}-{version}.ma\"", Schema: &jsonSchema{Type: "string"}},
+		if out == miniapp.MediaType {
+			ok.Headers = map[string]oaHeader{
+				"ETag":                {Description: "The package's SHA-256, quoted.", Schema: &jsonSchema{Type: "string"}},
+				"Content-Disposition": {Description: "attachment; filename=\"{appID}-{version}.ma\"", Schema: &jsonSchema{Type: "string"}},
+			}
 		}
 	default:
 		ok.Content = map[string]oaMedia{"application/json": {Schema: g.of(out)}}
 	}
-	if o.route == "POST /api/v1/signup" {
+	if o.session {
 		ok.Headers = map[string]oaHeader{"Set-Cookie": {Description: sessionCookie + ": the new console session.", Schema: &jsonSchema{Type: "string"}}}
 	}
 	oper.Responses[fmt.Sprint(o.status)] = ok

@@ -144,7 +144,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	if ok, verrs := val.ValidateDocument(); !ok {
 		for _, e := range verrs {
-			t.Errorf("not a valid OpenAPI 3.1 document: %s", describeValidation(e))
+			t.Errorf("not a valid OpenAPI 3.1 document: %s", e.Error())
 		}
 	}
 }
@@ -382,7 +382,7 @@ func (a *apiCheck) call(method, path string, body any, want int, out any) {
 	}
 	if ok, errs := validate(newReq(), resp); !ok {
 		for _, e := range errs {
-			a.t.Errorf("%s %s (%d): %s\nanswer: %s", method, path, resp.StatusCode, describeValidation(e), got)
+			a.t.Errorf("%s %s (%d): %s\nanswer: %s", method, path, resp.StatusCode, e.Error(), got)
 		}
 	}
 	a.seen[fmt.Sprintf("%s %d", method, resp.StatusCode)] = true
@@ -515,9 +515,6 @@ func TestOpenAPIDescribesRealAnswers(t *testing.T) {
 		t.Error("a broken package got no problems in its error")
 	}
 }
-
-// describeValidation formats a validator error with its schema failures.
-func describeValidation(e interface{ Error() string }) string { return e.Error() }
 
 // jsonAt walks decoded JSON by object keys and array indexes.
 func jsonAt(v any, keys ...string) any {
