@@ -27,7 +27,6 @@ var appTabs = []tabDef{
 // the requested tab.
 type appData struct {
 	App     app.App
-	Origin  string // the app's own origin, where users open it
 	Tab     string
 	Tabs    []navLink
 	CanEdit bool // the viewer may change the app (developer, owner, admin)
@@ -95,7 +94,7 @@ func (s *Server) loadApp(r *http.Request, appID, tab string) (*appData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &appData{App: a, Origin: s.AppOrigin(a.ID), Tab: tab, Tabs: tabs(appURL(a.ID, ""), tab, appTabs)}
+	d := &appData{App: a, Tab: tab, Tabs: tabs(appURL(a.ID, ""), tab, appTabs)}
 	d.CanEdit = s.orgs.Require(ctx, actor, a.OrgID, org.RoleDeveloper) == nil
 	if a.TrialVersionID != 0 {
 		if tv, err := s.apps.VersionByID(ctx, a.TrialVersionID); err == nil {
