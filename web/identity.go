@@ -52,9 +52,18 @@ func (s *Server) routesIdentity(mux *http.ServeMux) {
 	mux.HandleFunc("GET /dev/mailbox", s.handleMailbox)
 	mux.HandleFunc("GET /avatars/{owner}/{file}", s.handleAvatar)
 
-	mux.HandleFunc("GET /host/api/me", s.handleHostMe)
-	mux.HandleFunc("POST /host/api/auth-code", s.handleHostAuthCode)
-	mux.HandleFunc("POST /host/api/launch-data", s.handleHostLaunchData)
+	mux.HandleFunc("GET /host/api/me", answerJSON(s.handleHostMe))
+	mux.HandleFunc("POST /host/api/auth-code", answerJSON(s.handleHostAuthCode))
+	mux.HandleFunc("POST /host/api/launch-data", answerJSON(s.handleHostLaunchData))
+}
+
+// answerJSON makes errors of a host API endpoint JSON whatever the client
+// accepts: only the host's scripts call them.
+func answerJSON(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Set("Accept", "application/json")
+		h(w, r)
+	}
 }
 
 // requireUser sends anonymous browsers to the host user sign-in page (and
