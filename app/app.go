@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -358,12 +359,35 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// loopbackOrigin accepts a development origin on this machine:
+// http://localhost, http://127.0.0.1 or http://[::1], with an optional
+// port and nothing else.
+func loopbackOrigin(d string) (string, bool) {
+	u, err := url.Parse(d)
+	if err != nil || u.Scheme != "http" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", false
+	}
+	switch u.Hostname() {
+	case "localhost", "127.0.0.1", "::1":
+	default:
+		return "", false
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 || p[0] == '0' {
+			return "", false
+		}
+	}
+	return "http://" + u.Host, true
+}
+
 var hostRE = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 
-// CheckDomains validates a network allow-list: https origins only, as
+// CheckDomains validates a network allow-list: https origins, as
 // "api.example.com", "https://api.example.com", "https://api.example.com:8443"
-// or "*.example.com". It returns them as https origins (or wildcards),
-// sorted and without duplicates.
+// or "*.example.com", and, for local development only, the loopback http
+// origins "http://localhost[:port]", "http://127.0.0.1[:port]" and
+// "http://[::1][:port]" (a developer's own server on their machine). It
+// returns them as origins (or wildcards), sorted and without duplicates.
 func CheckDomains(in []string) ([]string, error) {
 	seen := map[string]bool{}
 	out := []string{}
@@ -373,6 +397,13 @@ func CheckDomains(in []string) ([]string, error) {
 	for _, raw := range in {
 		d := strings.ToLower(strings.TrimSpace(raw))
 		if d == "" {
+			continue
+		}
+		if o, ok := loopbackOrigin(d); ok {
+			if !seen[o] {
+				seen[o] = true
+				out = append(out, o)
+			}
 			continue
 		}
 		if strings.Contains(d, "://") {
