@@ -278,11 +278,18 @@ func (d *DevProject) report(st *devState, first bool) {
 	case !st.Valid:
 		fmt.Fprintf(&b, "%d problems; the simulator shows the project again once they are fixed.\n", len(st.Errors))
 	case first:
-		fmt.Fprintf(&b, "%s: valid (%d files, %d warnings)\n", d.label, len(st.pkg.Files), len(st.Warnings))
+		fmt.Fprintf(&b, "%s: valid (%s, %s)\n", d.label, plural(len(st.pkg.Files), "file"), plural(len(st.Warnings), "warning"))
 	default:
-		fmt.Fprintf(&b, "%s: valid (%d files, %d warnings); reloading the simulator\n", d.label, len(st.pkg.Files), len(st.Warnings))
+		fmt.Fprintf(&b, "%s: valid (%s, %s); reloading the simulator\n", d.label, plural(len(st.pkg.Files), "file"), plural(len(st.Warnings), "warning"))
 	}
 	d.print(b.String())
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // print writes whole lines to the developer's terminal.
