@@ -41,25 +41,36 @@ func (b *idBrowser) fits() {
 	}
 }
 
-// frame returns the mini program's page iframe on screen.
+// frame returns the mini program's page iframe on screen, once its
+// document has loaded (before that the node's document is the frame's
+// initial empty one, which the real page replaces).
 func (b *idBrowser) frame() *cdp.Node {
 	b.t.Helper()
 	var frames []*cdp.Node
 	b.run("find the mini program frame",
 		chromedp.WaitVisible(`.om-app:not([hidden]) .om-pages iframe:not([hidden])`, chromedp.ByQuery),
+		chromedp.WaitNotPresent(`.om-app:not([hidden]) .om-loading:not([hidden])`, chromedp.ByQuery),
 		chromedp.Nodes(`.om-app:not([hidden]) .om-pages iframe:not([hidden])`, &frames, chromedp.ByQuery))
 	return frames[len(frames)-1]
 }
 
 // inFrame reads the text of sel inside the mini program once it is not
 // empty.
-func (b *idBrowser) inFrame(f *cdp.Node, sel string) string {
+func (b *idBrowser) inFrame(sel string) string {
 	b.t.Helper()
 	var s string
+	f := b.frame()
 	b.run("read "+sel+" in the mini program",
 		chromedp.WaitVisible(sel+`:not(:empty)`, chromedp.ByQuery, chromedp.FromNode(f)),
 		chromedp.Text(sel, &s, chromedp.ByQuery, chromedp.FromNode(f)))
 	return s
+}
+
+// tap clicks sel inside the mini program.
+func (b *idBrowser) tap(sel string, then ...chromedp.Action) {
+	b.t.Helper()
+	f := b.frame()
+	b.run("tap "+sel+" in the mini program", append([]chromedp.Action{chromedp.Click(sel, chromedp.ByQuery, chromedp.FromNode(f))}, then...)...)
 }
 
 // TestIdentityInTheBrowser is the issue's end-to-end run: an anonymous
@@ -80,13 +91,11 @@ func TestIdentityInTheBrowser(t *testing.T) {
 	// Anonymous: the page counts a first visit; tapping log in asks to
 	// sign in.
 	b.run("open the mini program", chromedp.Navigate(p.URL+"/app/"+appID+"/"))
-	f := b.frame()
-	if v := b.inFrame(f, "#visits"); v != "1" {
+	if v := b.inFrame("#visits"); v != "1" {
 		t.Fatalf("first visit shows %q", v)
 	}
 	var sheetText string
-	b.run("ask for a code anonymously",
-		chromedp.Click("#login", chromedp.ByQuery, chromedp.FromNode(f)),
+	b.tap("#login",
 		chromedp.WaitVisible(`.om-sheet[data-kind="signin"]`, chromedp.ByQuery),
 		chromedp.Text(`.om-sheet[data-kind="signin"]`, &sheetText, chromedp.ByQuery))
 	if !strings.Contains(sheetText, "Noodle Bar wants to know who you are") {
@@ -127,16 +136,14 @@ func TestIdentityInTheBrowser(t *testing.T) {
 		chromedp.Click(`#code-form button[type=submit]`, chromedp.ByQuery))
 
 	// Back in the mini program, on the same page, with its storage kept.
-	f = b.frame()
-	if v := b.inFrame(f, "#visits"); v != "2" {
+	if v := b.inFrame("#visits"); v != "2" {
 		t.Fatalf("after signing up the mini program shows %q visits, want 2 (the device's storage kept)", v)
 	}
 	b.run("back in the mini program", chromedp.Location(&loc))
 	if !strings.Contains(loc, "/app/"+appID+"/pages/index") {
 		t.Fatalf("after sign-up the browser is at %s", loc)
 	}
-	b.run("ask for a code signed in",
-		chromedp.Click("#login", chromedp.ByQuery, chromedp.FromNode(f)),
+	b.tap("#login",
 		chromedp.WaitVisible(`.om-sheet[data-kind="auth-consent"]`, chromedp.ByQuery),
 		chromedp.Text(`.om-sheet[data-kind="auth-consent"]`, &sheetText, chromedp.ByQuery))
 	for _, want := range []string{"Noodle Bar would like to know", "your nickname and avatar", "To greet you by name.", "Noodle Bar Ltd"} {
@@ -146,7 +153,7 @@ func TestIdentityInTheBrowser(t *testing.T) {
 	}
 	b.fits()
 	b.run("allow", chromedp.Click(`.om-sheet[data-kind="auth-consent"] .om-confirm`, chromedp.ByQuery))
-	code := b.inFrame(f, "#code")
+	code := b.inFrame("#code")
 	if !strings.HasPrefix(code, "oc_") {
 		t.Fatalf("mini program got %q", code)
 	}
@@ -166,8 +173,8 @@ func TestIdentityInTheBrowser(t *testing.T) {
 	}
 
 	// Launch data, verified offline.
-	b.run("launch data", chromedp.Click("#launch", chromedp.ByQuery, chromedp.FromNode(f)))
-	token := b.inFrame(f, "#token")
+	b.tap("#launch")
+	token := b.inFrame("#token")
 	d, err := identity.VerifyLaunchWithKeys(token, fetchJWKS(t, p.URL), p.URL, appID, time.Now())
 	if err != nil {
 		t.Fatalf("launch data from the browser: %v", err)
@@ -176,7 +183,7 @@ func TestIdentityInTheBrowser(t *testing.T) {
 		t.Fatalf("launch data: %+v, ID token sub %s", d, idTok.Subject)
 	}
 	var errText string
-	chromedp.Run(b.ctx, chromedp.Text("#error", &errText, chromedp.ByQuery, chromedp.FromNode(f)))
+	chromedp.Run(b.ctx, chromedp.Text("#error", &errText, chromedp.ByQuery, chromedp.FromNode(b.frame())))
 	if errText != "" {
 		t.Fatalf("the mini program reported %q", errText)
 	}
