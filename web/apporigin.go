@@ -91,13 +91,14 @@ func (s *Server) appCSP(ctx context.Context, appID string, extraConnect ...strin
 // WebSocket, images and media reach only the app itself and its allowed
 // domains; only the host may frame it; no nested frames, plugins or
 // <base>; forms post only to the app or its domains. Allowed domains are
-// https origins (app.CheckDomains); anything else, and the host's own
-// origin, is left out, so a developer cannot open the host's endpoints to
-// their app.
+// https origins and, for local development, loopback http origins
+// (app.CheckDomains); anything else, and the host's own origin, is left
+// out, so a developer cannot open the host's endpoints to their app.
 func buildCSP(hostOrigin string, allowed []string) string {
 	net := "'self'"
 	for _, d := range allowed {
-		if !strings.HasPrefix(d, "https://") || strings.ContainsAny(d, " ;,'*\\\n\r\t") || d == hostOrigin {
+		// "https://*.example.com" is a CSP wildcard; no other * may pass.
+		if !(strings.HasPrefix(d, "https://") || loopbackHTTP(d)) || strings.ContainsAny(strings.Replace(d, "://*.", "://", 1), " ;,'*\\\n\r\t") || d == hostOrigin {
 			continue
 		}
 		net += " " + d
@@ -115,6 +116,19 @@ func buildCSP(hostOrigin string, allowed []string) string {
 		"base-uri 'self'; " +
 		"form-action " + net + "; " +
 		"frame-ancestors " + hostOrigin
+}
+
+// loopbackHTTP reports whether d is a loopback http origin that
+// app.CheckDomains lets a developer allow for their own server during
+// local development: http://localhost, http://127.0.0.1 or http://[::1],
+// with an optional port.
+func loopbackHTTP(d string) bool {
+	for _, h := range []string{"http://localhost", "http://127.0.0.1", "http://[::1]"} {
+		if rest, ok := strings.CutPrefix(d, h); ok && (rest == "" || rest[0] == ':') {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) serveAppOrigin(w http.ResponseWriter, r *http.Request, appID string) {
