@@ -32,8 +32,8 @@ CREATE TABLE discovery_apps (
     changed_at     INTEGER NOT NULL
 );
 CREATE INDEX discovery_apps_changed_idx ON discovery_apps (changed_at, app_id);
-CREATE INDEX discovery_apps_launches_idx ON discovery_apps (launches);
-CREATE INDEX discovery_apps_category_idx ON discovery_apps (category, launches);
+CREATE INDEX discovery_apps_launches_idx ON discovery_apps (launches, app_id);
+CREATE INDEX discovery_apps_category_idx ON discovery_apps (category, launches, app_id);
 CREATE INDEX discovery_apps_org_idx ON discovery_apps (org_id);
 CREATE INDEX discovery_apps_geo_idx ON discovery_apps (geo_cell);
 
