@@ -256,6 +256,22 @@ func TestOIDCThroughThePlatform(t *testing.T) {
 	if code := alice.Do(t, "POST", "/host/api/launch-data", web.LaunchDataRequest{App: shop, Scene: "Bad Scene!"}, &eb); code != 400 {
 		t.Fatalf("launch data with a bad scene: %d", code)
 	}
+
+	// Guessing an app's secret locks the guesser out, with backoff.
+	guess := newBackend(t, p.URL, tea, "wrong-secret")
+	teaCode := authCode(t, alice, tea, nil).Code
+	for i := range 5 {
+		if _, _, err := guess.exchange(teaCode); oauthError(t, err) != "invalid_client" {
+			t.Fatalf("wrong secret %d: %v", i+1, err)
+		}
+	}
+	for _, b := range []*backend{guess, newBackend(t, p.URL, tea, teaSecret)} {
+		_, _, err = b.exchange(teaCode)
+		var re *oauth2.RetrieveError
+		if !errors.As(err, &re) || re.Response.StatusCode != http.StatusTooManyRequests || re.Response.Header.Get("Retry-After") == "" {
+			t.Fatalf("after 5 wrong secrets, secret %q: %v", b.conf.ClientSecret, err)
+		}
+	}
 }
 
 // tamper changes the query in launch data's payload, keeping the

@@ -211,6 +211,26 @@ func TestHostUserAccounts(t *testing.T) {
 	if resp.StatusCode != 303 {
 		t.Fatalf("new password after reset: %d", resp.StatusCode)
 	}
+
+	// Rate limits: one code a minute per address; repeated wrong passwords
+	// lock the login with a Retry-After, even for the right password.
+	resp, body = p.PostForm(t, p.Client(), "/me/signin/code", "login", "alice@example.com")
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "too many") {
+		t.Fatalf("a second code within a minute: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	for i := range 5 {
+		if resp, _ = p.PostForm(t, p.Client(), "/me/signin", "login", "+8613800138000", "password", "wrong-password-1"); resp.StatusCode != 401 {
+			t.Fatalf("wrong password %d: %d", i+1, resp.StatusCode)
+		}
+	}
+	resp, _ = p.PostForm(t, p.Client(), "/me/signin", "login", "+8613800138000", "password", "wrong-password-1")
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("sixth wrong password: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	resp, _ = p.PostForm(t, p.Client(), "/me/signin", "login", "+8613800138000", "password", "phone-password-1")
+	if resp.StatusCode != 429 {
+		t.Fatalf("right password while locked: %d", resp.StatusCode)
+	}
 }
 
 func upload(t *testing.T, p *platformtest.Running, c *http.Client, name string, data []byte) (int, string) {
