@@ -58,8 +58,9 @@ func (w *idWorld) release(t *testing.T, appID string, pkg []byte) {
 }
 
 // loginPackage is a mini program whose page asks for a code with the
-// profile scope and for launch data on a tap, shows what it got, and
-// counts its visits in the host's per-user storage.
+// profile scope (declared in its manifest), with the phone scope (not
+// declared) and for launch data on a tap, shows what it got, and counts
+// its visits in the host's per-user storage.
 func loginPackage(t *testing.T, name string) []byte {
 	t.Helper()
 	return platformtest.Package(t, "blank", name, "1.0.0", func(dir string) {
@@ -87,6 +88,7 @@ func loginPackage(t *testing.T, name string) []byte {
   <p>Visits: <strong id="visits"></strong></p>
   <button id="login">Log in with OpenMini</button>
   <button id="launch">Launch data</button>
+  <button id="phone">Phone number</button>
   <p id="code"></p>
   <p id="token"></p>
   <p id="error"></p>
@@ -98,12 +100,16 @@ func loginPackage(t *testing.T, name string) []byte {
 		write("pages/index.js", `(async function () {
   const sdk = window.app.sdk;
   const show = (id, text) => { document.getElementById(id).textContent = text; };
+  document.body.addEventListener('click', () => { show('error', ''); }, true);
   const saved = await sdk.getStorage({ key: 'visits' }).catch(() => null);
   const visits = ((saved && Number(saved.data)) || 0) + 1;
   await sdk.setStorage({ key: 'visits', data: visits });
   show('visits', String(visits));
   document.getElementById('login').addEventListener('click', () => {
     sdk.getAuthCode({ scopes: ['profile'] }).then((r) => show('code', r.code), (e) => show('error', e.code + ': ' + e.message));
+  });
+  document.getElementById('phone').addEventListener('click', () => {
+    sdk.getAuthCode({ scopes: ['phone'] }).then((r) => show('code', r.code), (e) => show('error', e.code + ': ' + e.message));
   });
   document.getElementById('launch').addEventListener('click', () => {
     sdk.getLaunchData().then((r) => show('token', r.token), (e) => show('error', e.code + ': ' + e.message));
