@@ -358,9 +358,9 @@ func (r *recommender) nearby(ctx context.Context) error {
 	for i, c := range cells {
 		args[i] = c
 	}
+	// The index covers the query; finish drops apps users may not see.
 	rows, err := r.s.db.Query(ctx, `SELECT d.app_id, d.lat, d.lng FROM discovery_apps d
-		WHERE d.geo_cell IN (`+placeholders(len(args))+`) AND d.listed = 1 AND d.removed = 0`+gamesFilter(r.games),
-		args...)
+		WHERE d.geo_cell IN (`+placeholders(len(args))+`)`, args...)
 	if err != nil {
 		return err
 	}
@@ -389,7 +389,7 @@ func (r *recommender) nearby(ctx context.Context) error {
 		}
 		return list[i].app < list[j].app
 	})
-	for i := 0; i < len(list) && i < 20; i++ {
+	for i := 0; i < len(list) && i < 30; i++ {
 		n := list[i]
 		r.offer(n.app, scoreNearby+25*(1-n.m/nearbyRadiusM), Reason{Kind: ReasonNearby, DistanceM: int(math.Round(n.m))})
 	}
@@ -449,47 +449,19 @@ func (r *recommender) popular(ctx context.Context, newUser bool) error {
 	return rows.Err()
 }
 
-// finish drops hidden and invisible apps, ranks the rest and keeps any
-// one kind of reason to half the list while others are left.
+// finish ranks the candidates, drops hidden and invisible apps (reading
+// cards for the best few at a time) and keeps any one kind of reason to
+// half the list while others are left.
 func (r *recommender) finish(ctx context.Context, hidden map[string]bool) ([]Recommendation, error) {
-	ids := make([]string, 0, len(r.cands))
-	for app := range r.cands {
-		if !hidden[app] {
-			ids = append(ids, app)
-		}
-	}
-	out := []Recommendation{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	cards := map[string]AppCard{}
-	rows, err := r.s.db.Query(ctx, `SELECT `+cardColumns+` FROM discovery_apps d
-		WHERE d.app_id IN (`+placeholders(len(ids))+`) AND d.listed = 1 AND d.removed = 0`+gamesFilter(r.games),
-		anyStrings(ids)...)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var c AppCard
-		var g int64
-		if err := rows.Scan(scanCard(&c, &g)...); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		c.Games = g == 1
-		cards[c.AppID] = c
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
 	type ranked struct {
 		app string
 		c   *recCandidate
 	}
-	list := make([]ranked, 0, len(cards))
-	for app := range cards {
-		list = append(list, ranked{app, r.cands[app]})
+	list := make([]ranked, 0, len(r.cands))
+	for app, c := range r.cands {
+		if !hidden[app] {
+			list = append(list, ranked{app, c})
+		}
 	}
 	sort.Slice(list, func(i, j int) bool {
 		if list[i].c.score != list[j].c.score {
@@ -497,26 +469,63 @@ func (r *recommender) finish(ctx context.Context, hidden map[string]bool) ([]Rec
 		}
 		return list[i].app < list[j].app
 	})
+	out := []Recommendation{}
 	perKind := max(2, (r.req.Limit+1)/2)
-	var overflow []ranked
-	for _, x := range list {
-		if len(out) == r.req.Limit {
-			break
+	var overflow []Recommendation
+	batch := 3 * r.req.Limit
+	for start := 0; start < len(list) && len(out) < r.req.Limit; start += batch {
+		chunk := list[start:min(len(list), start+batch)]
+		ids := make([]string, len(chunk))
+		for i, x := range chunk {
+			ids[i] = x.app
 		}
-		if r.byKind[x.c.reason.Kind] >= perKind {
-			overflow = append(overflow, x)
-			continue
+		cards, err := r.cards(ctx, ids)
+		if err != nil {
+			return nil, err
 		}
-		r.byKind[x.c.reason.Kind]++
-		out = append(out, Recommendation{AppCard: cards[x.app], Reason: x.c.reason})
+		for _, x := range chunk {
+			c, ok := cards[x.app]
+			if !ok || len(out) == r.req.Limit {
+				continue
+			}
+			rec := Recommendation{AppCard: c, Reason: x.c.reason}
+			if r.byKind[x.c.reason.Kind] >= perKind {
+				overflow = append(overflow, rec)
+				continue
+			}
+			r.byKind[x.c.reason.Kind]++
+			out = append(out, rec)
+		}
 	}
-	for _, x := range overflow {
+	for _, rec := range overflow {
 		if len(out) == r.req.Limit {
 			break
 		}
-		out = append(out, Recommendation{AppCard: cards[x.app], Reason: x.c.reason})
+		out = append(out, rec)
 	}
 	return out, nil
+}
+
+// cards reads the cards of the apps among ids that users may see.
+func (r *recommender) cards(ctx context.Context, ids []string) (map[string]AppCard, error) {
+	cards := map[string]AppCard{}
+	rows, err := r.s.db.Query(ctx, `SELECT `+cardColumns+` FROM discovery_apps d
+		WHERE d.app_id IN (`+placeholders(len(ids))+`) AND d.listed = 1 AND d.removed = 0`+gamesFilter(r.games),
+		anyStrings(ids)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c AppCard
+		var g int64
+		if err := rows.Scan(scanCard(&c, &g)...); err != nil {
+			return nil, err
+		}
+		c.Games = g == 1
+		cards[c.AppID] = c
+	}
+	return cards, rows.Err()
 }
 
 func stringSet(ctx context.Context, q sqldb.Querier, query string, args ...any) (map[string]bool, error) {

@@ -43,8 +43,9 @@ const (
 	maxSearchLimit  = 50
 	maxSearchOffset = 100
 	// Candidates fetched per pass (name matches, any-field matches), most
-	// popular first, before ranking in Go.
-	searchPass  = 80
+	// popular first, before ranking in Go: enough for the page asked for
+	// and 30 more, at most searchPass.
+	searchPass  = 180
 	suggestPass = 40
 )
 
@@ -67,7 +68,7 @@ func (s *Service) Search(ctx context.Context, q SearchQuery) (SearchResult, erro
 	if q.Offset < 0 || q.Offset > maxSearchOffset {
 		return SearchResult{}, invalid("offset: must be between 0 and %d", maxSearchOffset)
 	}
-	hits, corrected, err := s.find(ctx, q.Text, s.searchPass, false)
+	hits, corrected, err := s.find(ctx, q.Text, min(s.searchPass, q.Offset+q.Limit+30), false)
 	if err != nil {
 		return SearchResult{}, err
 	}

@@ -35,7 +35,7 @@ CREATE INDEX discovery_apps_changed_idx ON discovery_apps (changed_at, app_id);
 CREATE INDEX discovery_apps_launches_idx ON discovery_apps (launches, app_id);
 CREATE INDEX discovery_apps_category_idx ON discovery_apps (category, launches, app_id);
 CREATE INDEX discovery_apps_org_idx ON discovery_apps (org_id);
-CREATE INDEX discovery_apps_geo_idx ON discovery_apps (geo_cell);
+CREATE INDEX discovery_apps_geo_idx ON discovery_apps (geo_cell, lat, lng, app_id);
 
 -- Latin words of the search documents with the number of documents holding
 -- each: the vocabulary that typo correction picks from.
