@@ -249,6 +249,7 @@ setTimeout(() => { throw new Error("boom from about") }, 10);
 	// The entry page runs in the device frame, on its own origin, with
 	// its storage working (the visit counter is saved through the host).
 	b.waitApp(`document.getElementById("visits") && document.getElementById("visits").textContent === "1"`, "the entry page with its first visit counted")
+	b.waitSim(`document.getElementById("dv-status").dataset.state === "connected"`, "the simulator's event stream")
 	var frameWidth int
 	b.run(chromedp.Evaluate(`document.getElementById("dv-frame").contentWindow.innerWidth`, &frameWidth))
 	if frameWidth != 390 {
@@ -301,6 +302,18 @@ setTimeout(() => { throw new Error("boom from about") }, 10);
 	b.waitSim(`document.body.dataset.valid === "true" && !document.querySelector("#dv-problem-list .dv-error") &&
 		document.getElementById("dv-problems-title").textContent === "Warnings"`, "the problem gone from the simulator (the warning stays)")
 	b.waitApp(`document.getElementById("title") && document.getElementById("title").textContent === "About us, saved again"`, "the about page back after the fix")
+
+	// Another device preset: the frame takes its size and the SDK reports
+	// its screen and pixel ratio.
+	b.run(chromedp.SetValue("#dv-device", "pixel-7", chromedp.ByQuery),
+		chromedp.Evaluate(`document.getElementById("dv-device").dispatchEvent(new Event("change"))`, nil))
+	b.waitSim(`document.getElementById("dv-frame").contentWindow.innerWidth === 412 && location.search === "?device=pixel-7"`, "the Pixel 7's width")
+	b.waitApp(`openmini.ready.then(() => openmini.getSystemInfo()).then((s) => s.pixelRatio === 2.625 && s.screenWidth === 412 && s.screenHeight === 915)`,
+		"the Pixel 7 in getSystemInfo")
+
+	// On a phone the simulator page itself does not scroll sideways.
+	b.run(chromedp.EmulateViewport(390, 844))
+	b.waitSim(`document.documentElement.scrollWidth <= window.innerWidth && Number(document.body.dataset.scale) < 1`, "the simulator fitting a 390px screen")
 }
 
 // TestDevKeepsDataBetweenRuns: with --data the project's app and what
