@@ -52,6 +52,7 @@ func (p *Platform) seedDemo(ctx context.Context) error {
 	for _, step := range []func(context.Context, *demoWorld) error{
 		p.seedDemoPeople,
 		p.seedDemoApps,
+		p.seedDemoIdentity,
 	} {
 		if err := step(ctx, w); err != nil {
 			return err
