@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -368,6 +369,42 @@ func TestDevKeepsDataBetweenRuns(t *testing.T) {
 	if !strings.Contains(second.out.String(), `as "Second Name"`) {
 		t.Errorf("the banner does not use the manifest's new name:\n%s", second.out)
 	}
+}
+
+// TestDevOpensTheBrowser: --open hands the simulator's URL to xdg-open;
+// without one it says to open the URL by hand.
+func TestDevOpensTheBrowser(t *testing.T) {
+	if goruntime.GOOS != "linux" {
+		t.Skip("the opener is xdg-open on Linux only")
+	}
+	dir := filepath.Join(t.TempDir(), "p")
+	if err := miniapp.Init(dir, "blank", "P"); err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	opened := filepath.Join(bin, "opened")
+	writeDevFile(t, filepath.Join(bin, "xdg-open"), "#!/bin/sh\necho \"$1\" > "+opened+"\n")
+	os.Chmod(filepath.Join(bin, "xdg-open"), 0o755)
+	t.Setenv("PATH", bin)
+	d := startDev(t, dir, "--addr", "127.0.0.1:0", "--open", "--device", "ipad")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b, _ := os.ReadFile(opened)
+		if got := strings.TrimSpace(string(b)); got != "" {
+			if got != d.sim || !strings.HasSuffix(got, "/_dev/?device=ipad") {
+				t.Fatalf("xdg-open got %q, the banner says %q", got, d.sim)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("xdg-open was not run")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	t.Setenv("PATH", t.TempDir())
+	d = startDev(t, dir, "--addr", "127.0.0.1:0", "--open")
+	d.waitOut(regexp.MustCompile(`No browser opener \(xdg-open\) here; open http://\S+/_dev/ in a browser\.`))
 }
 
 // TestDevRefusesBadArguments: mistakes on the command line name the
