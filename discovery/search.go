@@ -157,20 +157,25 @@ func (s *Service) find(ctx context.Context, text string, pass int, typing bool) 
 }
 
 // candidateIDs picks the documents to rank: the pass most popular matches
-// in names, and the pass most popular matches anywhere.
+// anywhere and, when that is not all of them, the pass most popular matches
+// in names (so a little-used app named for the query is not crowded out by
+// popular apps that only mention it).
 func (s *Service) candidateIDs(ctx context.Context, terms []qterm, pass int) ([]int64, error) {
-	seen := map[int64]bool{}
-	var out []int64
-	for _, nameOnly := range []bool{true, false} {
-		ids, err := s.search.ids(ctx, s.db, matchQuery{terms: terms, nameOnly: nameOnly, limit: pass})
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			if !seen[id] {
-				seen[id] = true
-				out = append(out, id)
-			}
+	out, err := s.search.ids(ctx, s.db, matchQuery{terms: terms, limit: pass})
+	if err != nil || len(out) < pass {
+		return out, err
+	}
+	names, err := s.search.ids(ctx, s.db, matchQuery{terms: terms, nameOnly: true, limit: pass})
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[int64]bool, len(out))
+	for _, id := range out {
+		seen[id] = true
+	}
+	for _, id := range names {
+		if !seen[id] {
+			out = append(out, id)
 		}
 	}
 	return out, nil

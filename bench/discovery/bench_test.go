@@ -39,7 +39,7 @@ var searches = []string{
 	"星巴", "瑞幸咖啡", "海底捞火锅", "喜茶", "全家", "美团", "如家酒店", "拿铁",
 	"coffee", "hotel", "metro", "pharmacy", "cinema", "noodles", "burger", "bakery",
 	"lu", "kama", "vexo", "rino", "tea house", "hot pot", "coffee latte", "market fresh",
-	"cofee", "hotl", "pharmcy", "resturant", "noodels", "cinmea", "parkng", "laundy",
+	"cofee", "hotl", "pharmcy", "bakary", "noodels", "cinmea", "parkng", "laundy",
 }
 
 // percentiles returns p50 and p99 of ds.
