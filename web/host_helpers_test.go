@@ -273,7 +273,9 @@ func (b *browser) tryIn(appID, expr string, out any) error {
 		var exc *runtime.ExceptionDetails
 		err := chromedp.Run(b.ctx, chromedp.ActionFunc(func(ctx context.Context) error {
 			var err error
-			res, exc, err = runtime.Evaluate(expr).WithContextID(ctxID).WithAwaitPromise(true).WithReturnByValue(true).Do(ctx)
+			// An answer that never comes fails in 20s instead of hanging.
+			guarded := "Promise.race([Promise.resolve((0, eval)(" + jsString(expr) + ")), new Promise((_, no) => setTimeout(() => no(new Error('no answer in 20s')), 20000))])"
+			res, exc, err = runtime.Evaluate(guarded).WithContextID(ctxID).WithAwaitPromise(true).WithReturnByValue(true).Do(ctx)
 			return err
 		}))
 		if err != nil {
