@@ -26,6 +26,7 @@ import (
 	"github.com/openmini/openmini/jobs"
 	"github.com/openmini/openmini/org"
 	"github.com/openmini/openmini/policy"
+	"github.com/openmini/openmini/qr"
 	"github.com/openmini/openmini/ratelimit"
 	"github.com/openmini/openmini/sqldb"
 	"github.com/openmini/openmini/web"
@@ -79,6 +80,7 @@ type Platform struct {
 	Orgs     *org.Service
 	Apps     *app.Service
 	Identity *identity.Service
+	QR       *qr.Service
 	Web      *web.Server
 
 	ln  net.Listener
@@ -169,11 +171,14 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ *
 	if err := p.openIdentity(); err != nil {
 		return nil, err
 	}
+	if p.QR, err = qr.NewService(p.DB, qr.Config{BaseURL: p.URL, Blob: p.Blob, Logger: log}); err != nil {
+		return nil, fmt.Errorf("qr: %w", err)
+	}
 
 	p.Web, err = web.New(web.Config{PublicURL: p.URL, AppsDomain: cfg.AppsDomain, TrustProxy: cfg.TrustProxy, Version: cfg.Version, Dev: cfg.Dev},
 		web.Deps{Logger: log, DB: p.DB, Blob: p.Blob, Queue: p.Queue, Accounts: p.Accounts, Policy: p.Policy, Orgs: p.Orgs, Apps: p.Apps, Limits: p.Limits,
 			Storage: host.NewStorage(p.DB), Consents: host.NewConsents(p.DB),
-			Identity: p.Identity, DevMailbox: true})
+			Identity: p.Identity, DevMailbox: true, QR: p.QR})
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
@@ -322,6 +327,9 @@ func (p *Platform) Close() error {
 	var errs []error
 	if p.ln != nil {
 		p.ln.Close()
+	}
+	if p.QR != nil {
+		errs = append(errs, p.QR.Close())
 	}
 	if p.DB != nil {
 		errs = append(errs, p.DB.Close())

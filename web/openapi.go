@@ -17,6 +17,7 @@ import (
 	"github.com/openmini/openmini/miniapp"
 	"github.com/openmini/openmini/org"
 	"github.com/openmini/openmini/policy"
+	"github.com/openmini/openmini/qr"
 )
 
 // The OpenAPI 3.1 description of the REST API, served at
@@ -92,6 +93,7 @@ const (
 	tagReview   = "Review"
 	tagOperator = "Operator"
 	tagMeta     = "Meta"
+	tagQR       = "QR codes"
 )
 
 var tagDescriptions = [][2]string{
@@ -102,7 +104,24 @@ var tagDescriptions = [][2]string{
 	{tagRelease, "Gradual release, pause, rollback, and which version a user gets."},
 	{tagReview, "The operator's review queue."},
 	{tagOperator, "The operator's policy, categories, organisations and invitations."},
+	{tagQR, "QR codes and short links: create one or a numbered batch, images, printable kits, statistics."},
 	{tagMeta, "This document."},
+}
+
+// qrStatsRange limits QR statistics in time.
+var qrStatsRange = []param{
+	{"since", "string", "Only events at or after this date (2025-01-31) or time (RFC 3339)."},
+	{"until", "string", "Only events before this date or time."},
+}
+
+// qrPageImage are the parameters of an app page code.
+var qrPageImage = []param{
+	{"page", "string", "The page, e.g. pages/order (default: the first page)."},
+	{"query", "string", "The page's parameters as a URL query, e.g. table=12&store=88."},
+	{"trial", "string", "1 for the trial version."},
+	{"size", "integer", "Image edge in pixels, 128 to 1024 (default 512)."},
+	{"level", "string", "Error correction L, M, Q or H (default M)."},
+	{"icon", "string", "1 to draw the app's icon in the centre."},
 }
 
 // auditPage are the paging parameters of the audit log lists.
@@ -204,6 +223,34 @@ func apiOperations() []apiOp {
 		op("GET /api/v1/admin/invitations", "listOperatorInvitations", "The operator's invitations to new organisations", tagOperator, authStaff, nil, fields{"invitations": nonNull{[]org.Invitation{}}}, ok),
 		op("POST /api/v1/admin/invitations", "createOperatorInvitation", "Invite a new organisation", tagOperator, authStaff, InvitationRequest{}, InvitationCreated{}, created),
 		op("GET /api/v1/admin/audit", "listAudit", "The whole audit log, newest first", tagOperator, authStaff, nil, entries, ok).withQuery(auditPage...),
+
+		op("POST /api/v1/qr/codes", "createQRCode", "Create a QR code", tagQR, authCaller, QRCodeRequest{}, QRCode{}, created).
+			describe("The code's image encodes its short link {server}/s/{slug}; the target (a page with parameters, the trial version, a merchant's collection page or an order) is stored on the server, so parameters have no length cap and the target can change later."),
+		op("GET /api/v1/qr/codes", "listQRCodes", "List QR codes, oldest first", tagQR, authCaller, nil, QRCodeList{}, ok).
+			withQuery(param{"app_id", "string", "Only this app's codes."}, param{"org_id", "integer", "The organisation (default: the app's, or the API key's)."},
+				param{"batch_id", "integer", "Only the codes of this batch."}, param{"kind", "string", "page, trial, collect or order."},
+				param{"after", "integer", "Only codes with a larger id: pass next_after of the previous page."}, param{"limit", "integer", "Codes per page: 1 to 1000, default 100."}),
+		op("GET /api/v1/qr/codes/{codeID}", "getQRCode", "Get a QR code, or its image", tagQR, authCaller, nil, QRCode{}, ok).
+			describe("With .png or .svg after the ID (/api/v1/qr/codes/12.png) the answer is the code's image instead: ?size=128..1024 (default 512), ?level=L|M|Q|H (default M), ?margin=2..10 modules, ?icon=1 for the app's icon in the centre (raises the level to Q).").
+			withQuery(param{"size", "integer", "Image edge in pixels (images only)."}, param{"level", "string", "Error correction L, M, Q or H (images only)."},
+				param{"margin", "integer", "Quiet zone in modules (images only)."}, param{"icon", "string", "1 to draw the app's icon in the centre (images only)."}),
+		op("PATCH /api/v1/qr/codes/{codeID}", "updateQRCode", "Change, disable or re-enable a QR code", tagQR, authCaller, QRCodeUpdate{}, QRCode{}, ok).
+			describe("Only the fields sent change. A new target keeps the short link, so printed codes lead somewhere new. A disabled or expired code shows a notice when scanned."),
+		op("GET /api/v1/qr/codes/{codeID}/stats", "getQRCodeStats", "A QR code's scans, unique users, launches and payments", tagQR, authCaller, nil, qr.Stats{}, ok).
+			withQuery(qrStatsRange...),
+		op("POST /api/v1/qr/batches", "createQRBatch", "Create numbered QR codes from a template", tagQR, authCaller, QRBatchRequest{}, QRBatch{}, created).
+			describe("Tables 1 to 200 of store 88: from 1, to 200, param table, query {\"store\": \"88\"}, label_template \"Table {n}\". At most 1,000 codes; all are created or none."),
+		op("GET /api/v1/qr/batches/{batchID}", "getQRBatch", "Get a batch with its codes", tagQR, authCaller, nil, QRBatch{}, ok),
+		op("GET /api/v1/qr/batches/{batchID}/kit.pdf", "downloadQRBatchPDF", "The batch as a printable A4 PDF kit", tagQR, authCaller, nil, rawBody("application/pdf"), ok).
+			withQuery(param{"per_page", "integer", "Codes per page: 1, 2, 4, 6, 8, 9, 12 or 20 (default 1)."}, param{"level", "string", "Error correction L, M, Q or H (default Q)."}),
+		op("GET /api/v1/qr/batches/{batchID}/kit.zip", "downloadQRBatchZIP", "The batch's images as a ZIP with codes.csv", tagQR, authCaller, nil, rawBody("application/zip"), ok).
+			withQuery(param{"format", "string", "png (default) or svg."}, param{"size", "integer", "Image edge in pixels."}, param{"level", "string", "Error correction L, M, Q or H."}),
+		op("GET /api/v1/apps/{appID}/qr/stats", "getAppQRStats", "Statistics over all of an app's QR codes, with a row per code", tagQR, authCaller, nil, qr.AppStats{}, ok).
+			withQuery(qrStatsRange...),
+		op("GET /api/v1/apps/{appID}/qr.png", "getAppPageQRPNG", "A PNG code for a page of the app, not stored", tagQR, authCaller, nil, rawBody("image/png"), ok).
+			describe("Encodes the page's launch link itself (no short link, no statistics).").withQuery(qrPageImage...),
+		op("GET /api/v1/apps/{appID}/qr.svg", "getAppPageQRSVG", "An SVG code for a page of the app, not stored", tagQR, authCaller, nil, rawBody("image/svg+xml"), ok).
+			describe("As qr.png, in SVG.").withQuery(qrPageImage...),
 	}
 }
 
@@ -218,6 +265,10 @@ func pathParam(name string) (param, bool) {
 		return param{name, "string", "The category slug."}, true
 	case "userKey":
 		return param{name, "string", "Any stable key of a user, e.g. the app's pseudonymous user ID."}, true
+	case "codeID":
+		return param{name, "string", "A QR code's numeric ID; GET also takes it with .png or .svg appended, for the image."}, true
+	case "batchID":
+		return param{name, "integer", "A QR code batch's numeric ID."}, true
 	case "orgID", "accountID", "invitationID", "keyID", "versionID":
 		return param{name, "integer", "A numeric ID."}, true
 	}

@@ -13,6 +13,7 @@ func (s *Server) routes() *http.ServeMux {
 	s.routesAPIAdmin(mux)
 	s.routesHost(mux)
 	s.routesIdentity(mux)
+	s.routesQR(mux)
 	s.routesOpenAPI(mux)
 	s.routesDev(mux)
 	return mux

@@ -25,6 +25,7 @@ import (
 	"github.com/openmini/openmini/jobs"
 	"github.com/openmini/openmini/org"
 	"github.com/openmini/openmini/policy"
+	"github.com/openmini/openmini/qr"
 	"github.com/openmini/openmini/ratelimit"
 	"github.com/openmini/openmini/sqldb"
 )
@@ -66,6 +67,9 @@ type Deps struct {
 	// through its development sender (see routesIdentity).
 	Identity   *identity.Service
 	DevMailbox bool
+	// QR serves short links, code images, the scanner and the QR API and
+	// console pages (nil: none of them exist; see routesQR).
+	QR *qr.Service
 }
 
 // Server serves every HTTP surface of the platform.
@@ -84,6 +88,7 @@ type Server struct {
 	storage  *host.Storage
 	consents *host.Consents
 	identity *identity.Service
+	qr       *qr.Service
 	// devMailbox: codes go to the development mailbox (identity.DevSender).
 	devMailbox bool
 	// hostScripts are extra scripts every host page loads (scanner,
@@ -124,6 +129,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		origin:   newAppOrigin(),
 	}
 	s.identity, s.devMailbox = d.Identity, d.DevMailbox
+	s.qr = d.QR
 	s.metrics = newMetrics(d.DB, d.Queue)
 	s.tmpl, err = loadTemplates()
 	if err != nil {

@@ -55,6 +55,7 @@ func commands() []command {
 		{"rollback", "serve an earlier released version to everyone", cmdRollback},
 		{"status", "show an app's release and which version a user gets", cmdStatus},
 		{"admin", "operator tasks against the server's database", cmdAdmin},
+		{"qr", "QR codes: create, print kits for tables, list, stats, disable, images", cmdQR},
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
