@@ -90,6 +90,9 @@ func validDeviceID(id string) bool {
 // resolveLaunch decides what this request's user gets for appID.
 func (s *Server) resolveLaunch(w http.ResponseWriter, r *http.Request, appID, page string, q url.Values) (*host.Launch, error) {
 	_, key := s.hostOwner(w, r)
+	// om_qr names the QR code a launch came through: it is counted for the
+	// code (qr.go) and never reaches the mini program.
+	q, qrSlug := takeQRParam(q)
 	if s.isDevApp(appID) {
 		return s.devLaunch(r, page, q) // openmini dev: the project on disk
 	}
@@ -97,7 +100,11 @@ func (s *Server) resolveLaunch(w http.ResponseWriter, r *http.Request, appID, pa
 	if a, ok := accountFrom(r.Context()); ok {
 		v.AccountID, v.Staff = a.ID, a.IsStaff()
 	}
-	return s.hostServices().launcher.Resolve(r.Context(), v, host.LaunchRequest{AppID: appID, Page: page, Query: q, Lang: requestLang(r)})
+	l, err := s.hostServices().launcher.Resolve(r.Context(), v, host.LaunchRequest{AppID: appID, Page: page, Query: q, Lang: requestLang(r)})
+	if err == nil && qrSlug != "" {
+		s.recordQRLaunch(w, r, l.AppID, qrSlug)
+	}
+	return l, err
 }
 
 // hostData is what host.html renders.
