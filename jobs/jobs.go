@@ -128,8 +128,9 @@ func (q *Queue) Every(kind string, every time.Duration) {
 	q.periodic = append(q.periodic, periodic{kind: kind, every: every})
 }
 
-// ExponentialBackoff waits 2^attempt seconds with ±20% jitter, capped at one
-// hour: 2s, 4s, 8s ... so 25 attempts span more than 24 hours.
+// ExponentialBackoff waits 2^attempt seconds with ±10% jitter, capped at one
+// hour: 2s, 4s, 8s ... 1h, so 25 attempts span about 14 hours; kinds that
+// must keep trying for a day (webhooks) set more attempts.
 func ExponentialBackoff(attempt int) time.Duration {
 	if attempt > 12 {
 		return time.Hour

@@ -49,6 +49,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, err
 	}
 	db.rebindCache = make(map[string]string)
+	db.writeStmts = &stmtCache{m: map[string]*sql.Stmt{}}
+	db.readStmts = &stmtCache{m: map[string]*sql.Stmt{}}
 	if err := Migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, err

@@ -57,6 +57,8 @@ type DB struct {
 
 	rebindMu    sync.RWMutex
 	rebindCache map[string]string
+
+	writeStmts, readStmts *stmtCache
 }
 
 // Dialect reports the engine.
@@ -74,6 +76,8 @@ func (db *DB) ReadPool() *sql.DB { return db.read }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.writeStmts.close()
+	db.readStmts.close()
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -95,6 +99,10 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Exec runs a statement on the write pool.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := db.stmt(ctx, db.write, query); st != nil {
+		res, err := st.ExecContext(ctx, args...)
+		return res, db.translate(err)
+	}
 	res, err := db.write.ExecContext(ctx, db.rebind(query), args...)
 	return res, db.translate(err)
 }
@@ -102,14 +110,74 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 // Query runs a query: a SELECT on the read pool, a statement that writes
 // (INSERT/UPDATE/DELETE ... RETURNING) on the write pool.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := db.poolFor(query).QueryContext(ctx, db.rebind(query), args...)
+	pool := db.poolFor(query)
+	if st := db.stmt(ctx, pool, query); st != nil {
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, db.translate(err)
+	}
+	rows, err := pool.QueryContext(ctx, db.rebind(query), args...)
 	return rows, db.translate(err)
 }
 
 // QueryRow runs a query returning at most one row, on the pool Query would
 // use. Scan returns ErrNotFound when there is no row.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
-	return &Row{row: db.poolFor(query).QueryRowContext(ctx, db.rebind(query), args...), db: db}
+	pool := db.poolFor(query)
+	if st := db.stmt(ctx, pool, query); st != nil {
+		return &Row{row: st.QueryRowContext(ctx, args...), db: db}
+	}
+	return &Row{row: pool.QueryRowContext(ctx, db.rebind(query), args...), db: db}
+}
+
+// maxStmts bounds each pool's prepared statement cache.
+const maxStmts = 2000
+
+// stmt returns a cached prepared statement for query on pool (SQLite
+// only: parsing SQL is a large share of a small statement's cost there,
+// while pgx keeps its own statement cache), or nil to run it unprepared.
+func (db *DB) stmt(ctx context.Context, pool *sql.DB, query string) *sql.Stmt {
+	if db.dialect != SQLite {
+		return nil
+	}
+	cache := db.readStmts
+	if pool == db.write {
+		cache = db.writeStmts
+	}
+	cache.mu.Lock()
+	st, ok := cache.m[query]
+	full := len(cache.m) >= maxStmts
+	cache.mu.Unlock()
+	if ok || full {
+		return st
+	}
+	st, err := pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // let the unprepared path report the error
+	}
+	cache.mu.Lock()
+	if old, ok := cache.m[query]; ok {
+		cache.mu.Unlock()
+		st.Close()
+		return old
+	}
+	cache.m[query] = st
+	cache.mu.Unlock()
+	return st
+}
+
+// stmtCache holds a pool's prepared statements by query text.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
+	c.m = map[string]*sql.Stmt{}
 }
 
 // poolFor picks the write pool for statements that change data and the read
@@ -151,8 +219,9 @@ func (r *Row) Scan(dest ...any) error { return r.db.translate(r.row.Scan(dest...
 
 // Tx is a transaction opened by WithTx.
 type Tx struct {
-	tx *sql.Tx
-	db *DB
+	tx     *sql.Tx
+	db     *DB
+	missed []string // statements to prepare once the transaction is over
 }
 
 // Dialect reports the engine.
@@ -160,19 +229,52 @@ func (tx *Tx) Dialect() Dialect { return tx.db.dialect }
 
 // Exec runs a statement in the transaction.
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		res, err := st.ExecContext(ctx, args...)
+		return res, tx.db.translate(err)
+	}
 	res, err := tx.tx.ExecContext(ctx, tx.db.rebind(query), args...)
 	return res, tx.db.translate(err)
 }
 
 // Query runs a query in the transaction.
 func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, tx.db.translate(err)
+	}
 	rows, err := tx.tx.QueryContext(ctx, tx.db.rebind(query), args...)
 	return rows, tx.db.translate(err)
 }
 
 // QueryRow runs a one-row query in the transaction.
 func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	if st := tx.stmt(ctx, query); st != nil {
+		return &Row{row: st.QueryRowContext(ctx, args...), db: tx.db}
+	}
 	return &Row{row: tx.tx.QueryRowContext(ctx, tx.db.rebind(query), args...), db: tx.db}
+}
+
+// stmt binds the write pool's cached statement to the transaction (on
+// SQLite the transaction runs on that pool's one connection, where the
+// statement is already prepared). A statement not cached yet runs
+// unprepared and is prepared after the transaction ends: preparing on the
+// pool now would wait for the one connection this transaction holds.
+func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if tx.db.dialect != SQLite {
+		return nil
+	}
+	c := tx.db.writeStmts
+	c.mu.Lock()
+	st := c.m[query]
+	c.mu.Unlock()
+	if st == nil {
+		if len(tx.missed) < 64 {
+			tx.missed = append(tx.missed, query)
+		}
+		return nil
+	}
+	return tx.tx.StmtContext(ctx, st)
 }
 
 // WithTx runs fn in one transaction: committed when fn returns nil, rolled
@@ -192,10 +294,13 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		}
 		if err != nil {
 			_ = sqlTx.Rollback()
-			return
-		}
-		if cerr := sqlTx.Commit(); cerr != nil {
+		} else if cerr := sqlTx.Commit(); cerr != nil {
 			err = fmt.Errorf("commit: %w", db.translate(cerr))
+		}
+		// The connection is free again: prepare what the transaction ran
+		// unprepared, for next time.
+		for _, q := range tx.missed {
+			db.stmt(context.WithoutCancel(ctx), db.write, q)
 		}
 	}()
 	return fn(tx)

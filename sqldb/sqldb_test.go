@@ -3,12 +3,14 @@ package sqldb_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/openmini/openmini/internal/testenv"
 	"github.com/openmini/openmini/sqldb"
@@ -204,4 +206,44 @@ func TestIsWrite(t *testing.T) {
 			t.Errorf("IsWrite(%q) = %v, want %v", q, got, want)
 		}
 	}
+}
+
+// TestStatementsInTransactions runs new and repeated statements inside and
+// outside transactions from many goroutines: prepared statements are
+// reused, and none waits for the connection its own transaction holds.
+func TestStatementsInTransactions(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		var wg sync.WaitGroup
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				for i := 0; i < 20; i++ {
+					key := fmt.Sprintf("k-%d-%d", g, i)
+					err := db.WithTx(ctx, func(tx *sqldb.Tx) error {
+						if _, err := tx.Exec(ctx, `INSERT INTO platform_settings (key, value, updated_at) VALUES (?, ?, ?)`, key, "v", i); err != nil {
+							return err
+						}
+						var v string
+						return tx.QueryRow(ctx, `SELECT value FROM platform_settings WHERE key = ?`, key).Scan(&v)
+					})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					var n int
+					if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM platform_settings WHERE key LIKE ?`, fmt.Sprintf("k-%d-%%", g)).Scan(&n); err != nil || n != i+1 {
+						t.Errorf("goroutine %d after %d inserts sees %d rows (%v)", g, i+1, n, err)
+						return
+					}
+				}
+			}(g)
+		}
+		wg.Wait()
+		if ctx.Err() != nil {
+			t.Fatal("statements in transactions did not finish: deadlock")
+		}
+	})
 }
