@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,6 +44,13 @@ var searches = []string{
 	"cofee", "hotl", "pharmcy", "bakary", "noodels", "cinmea", "parkng", "laundy",
 }
 
+// cpuTime is this process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // percentiles returns p50 and p99 of ds.
 func percentiles(ds []time.Duration) (p50, p99 time.Duration) {
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
@@ -54,7 +62,7 @@ func percentiles(ds []time.Duration) (p50, p99 time.Duration) {
 // consecutive rounds of 500 requests ("p99-round-ms"): on a machine shared
 // with other jobs, a burst of foreign load inflates the overall p99, while
 // the best round shows the code's own tail. The load average is logged.
-func report(b *testing.B, ds []time.Duration) {
+func report(b *testing.B, ds []time.Duration, cpu time.Duration) {
 	best := time.Duration(0)
 	for start := 0; start+500 <= len(ds); start += 500 {
 		_, p99 := percentiles(append([]time.Duration(nil), ds[start:start+500]...))
@@ -68,6 +76,7 @@ func report(b *testing.B, ds []time.Duration) {
 	if best > 0 {
 		b.ReportMetric(float64(best.Microseconds())/1000, "p99-round-ms")
 	}
+	b.ReportMetric(float64(cpu.Microseconds())/float64(len(ds)), "cpu-µs/op")
 	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
 		b.Logf("load average: %s", strings.Join(strings.Fields(string(load))[:3], " "))
 	}
@@ -118,6 +127,7 @@ func run(b *testing.B, dialect string, db *sqldb.DB, svc *discovery.Service, app
 		rng := rand.New(rand.NewPCG(1, 1))
 		var ds []time.Duration
 		hits := 0
+		cpu := cpuTime()
 		for b.Loop() {
 			q := searches[rng.IntN(len(searches))]
 			t := time.Now()
@@ -128,12 +138,13 @@ func run(b *testing.B, dialect string, db *sqldb.DB, svc *discovery.Service, app
 			}
 			hits += len(res.Apps)
 		}
-		report(b, ds)
+		report(b, ds, cpuTime()-cpu)
 		b.ReportMetric(float64(hits)/float64(len(ds)), "hits/op")
 	})
 	b.Run("suggest", func(b *testing.B) {
 		rng := rand.New(rand.NewPCG(2, 2))
 		var ds []time.Duration
+		cpu := cpuTime()
 		for b.Loop() {
 			// A prefix of an app name, as typed.
 			name := []rune(apps[rng.IntN(len(apps))].Doc.Name)
@@ -144,12 +155,13 @@ func run(b *testing.B, dialect string, db *sqldb.DB, svc *discovery.Service, app
 			}
 			ds = append(ds, time.Since(t))
 		}
-		report(b, ds)
+		report(b, ds, cpuTime()-cpu)
 	})
 	b.Run("recommend", func(b *testing.B) {
 		rng := rand.New(rand.NewPCG(3, 3))
 		var ds []time.Duration
 		reasons := map[discovery.ReasonKind]int{}
+		cpu := cpuTime()
 		for b.Loop() {
 			req := discovery.RecommendRequest{
 				AccountID: 1 + rng.Int64N(int64(sh.Users)),
@@ -170,7 +182,7 @@ func run(b *testing.B, dialect string, db *sqldb.DB, svc *discovery.Service, app
 				reasons[r.Reason.Kind]++
 			}
 		}
-		report(b, ds)
+		report(b, ds, cpuTime()-cpu)
 		b.Logf("%s: reasons over %d requests: %v", dialect, len(ds), fmt.Sprint(reasons))
 	})
 	b.Run("reference-pk", func(b *testing.B) {
@@ -178,6 +190,7 @@ func run(b *testing.B, dialect string, db *sqldb.DB, svc *discovery.Service, app
 		// through the same sqldb pool.
 		rng := rand.New(rand.NewPCG(4, 4))
 		var ds []time.Duration
+		cpu := cpuTime()
 		for b.Loop() {
 			var name string
 			t := time.Now()
@@ -186,6 +199,6 @@ func run(b *testing.B, dialect string, db *sqldb.DB, svc *discovery.Service, app
 			}
 			ds = append(ds, time.Since(t))
 		}
-		report(b, ds)
+		report(b, ds, cpuTime()-cpu)
 	})
 }
