@@ -27,10 +27,20 @@ func (s *Server) routesHost(mux *http.ServeMux) {
 		mux.HandleFunc("GET "+v.Href, s.hostView(v.View))
 	}
 	mux.HandleFunc("GET /app/{appID}/{page...}", s.handleHostApp)
-	mux.HandleFunc("GET /host/api/launch/{appID}", s.handleHostLaunch)
-	mux.HandleFunc("POST /host/api/storage", s.handleHostStorage)
-	mux.HandleFunc("POST /host/api/consent", s.handleHostConsent)
-	mux.HandleFunc("POST /host/api/report", s.handleHostReport)
+	mux.HandleFunc("GET /host/api/launch/{appID}", hostAPI(s.handleHostLaunch))
+	mux.HandleFunc("POST /host/api/storage", hostAPI(s.handleHostStorage))
+	mux.HandleFunc("POST /host/api/consent", hostAPI(s.handleHostConsent))
+	mux.HandleFunc("POST /host/api/report", hostAPI(s.handleHostReport))
+}
+
+// hostAPI marks a host shell endpoint: it answers JSON, errors included,
+// and is never cached.
+func hostAPI(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Set("Accept", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		h(w, r)
+	}
 }
 
 // builtinHostViews are the host's own views besides Home, each a tab of
