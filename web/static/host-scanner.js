@@ -205,24 +205,55 @@
       again());
   }
 
+  // scanView fills the Scan view's body (#om-scan-body, or the whole view
+  // in a shell without one) with the live scanner: the camera starts when
+  // the view is shown and stops when it is left.
   function scanView() {
-    let sec = document.getElementById('om-scan');
-    if (!sec) {
-      sec = h('section', { id: 'om-scan', class: 'om-view', hidden: true });
-      const tabs = document.getElementById('om-tabs');
-      tabs.parentNode.insertBefore(sec, tabs);
-    }
+    const sec = document.getElementById('om-scan');
+    if (!sec) return null;
+    let slot = document.getElementById('om-scan-body');
+    if (!slot) { slot = h('div', { id: 'om-scan-body' }); sec.append(slot); }
+    // The live scanner replaces the shell's own "scan" button here.
+    sec.querySelectorAll('[data-scan]').forEach((b) => { b.hidden = true; });
     const body = h('div');
     const result = h('div', { class: 'om-scan-result', id: 'om-scan-result', 'aria-live': 'polite' });
-    sec.replaceChildren(
-      h('header', { class: 'om-top' }, h('a', { class: 'om-brand', href: '/' }, T('OpenMini'))),
-      h('div', { class: 'om-scanner' }, h('h2', {}, T('Scan a QR code')), body, result));
+    slot.replaceChildren(h('div', { class: 'om-scanner' }, h('h2', {}, T('Scan a QR code')), body, result));
     const restart = () => { result.replaceChildren(); sc.start(); };
     const sc = scanner(body, (text) => act(text, result, restart));
     new MutationObserver(() => { if (sec.hidden) sc.stop(); else restart(); })
       .observe(sec, { attributes: true, attributeFilter: ['hidden'] });
     if (!sec.hidden) sc.start();
+
+    // A pasted link goes the same way as a scanned one, so short links
+    // and addressing URIs work there too.
+    const paste = document.getElementById('om-paste');
+    if (paste) {
+      paste.addEventListener('submit', (e) => {
+        const v = paste.elements.link ? paste.elements.link.value.trim() : '';
+        if (!v) return;
+        e.preventDefault();
+        e.stopImmediatePropagation();
+        sc.stop();
+        act(v, result, restart);
+      }, true);
+    }
+    // show does with text what a scan in the view does.
+    return { show(text) { sc.stop(); act(text, result, restart); } };
   }
+
+  // Any other "scan" button of the shell opens the scanner sheet and then
+  // does what the Scan view does with the code.
+  document.addEventListener('click', (e) => {
+    const b = e.target.closest && e.target.closest('[data-scan]');
+    if (!b || e.button !== 0) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    scanSheet({ purpose: T('OpenMini') }).then((r) => {
+      if (!view) return;
+      H.showView('om-scan');
+      setTimeout(() => view.show(r.result), 0); // after the view's scanner has restarted
+    }, () => {});
+  }, true);
 
   // ------------------------------------------------------------ scanCode
   function rawData(text) {
@@ -231,7 +262,10 @@
     return btoa(bin);
   }
 
-  H.hook('scan', (opts) => new Promise((resolve, reject) => {
+  // scanSheet shows the scanner in a sheet over whatever is on screen and
+  // resolves with what it read ({result, scanType, charSet, rawData}), or
+  // rejects with "cancelled".
+  const scanSheet = (opts) => new Promise((resolve, reject) => {
     const box = h('div');
     const cancel = h('button', { class: 'om-scan-cancel', type: 'button' }, T('Cancel'));
     const layer = h('div', { class: 'om-scan-layer', role: 'dialog', 'aria-modal': 'true' },
@@ -242,8 +276,8 @@
     const sc = scanner(box, (text) => finish(() => resolve({ result: text, scanType: 'QR_CODE', charSet: 'utf-8', rawData: rawData(text) })), opts);
     cancel.addEventListener('click', () => finish(() => reject(new H.SDKError('cancelled', 'the user cancelled the scan'))));
     sc.start();
-  }));
+  });
+  H.hook('scan', scanSheet);
 
-  scanView();
-  if (location.pathname === '/scan' && !H.current()) H.showHome('om-scan');
+  const view = scanView();
 })();
