@@ -53,6 +53,7 @@ func (p *Platform) seedDemo(ctx context.Context) error {
 		p.seedDemoPeople,
 		p.seedDemoApps,
 		p.seedDemoIdentity,
+		p.seedDemoPay,
 	} {
 		if err := step(ctx, w); err != nil {
 			return err

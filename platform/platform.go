@@ -25,6 +25,7 @@ import (
 	"github.com/openmini/openmini/identity"
 	"github.com/openmini/openmini/jobs"
 	"github.com/openmini/openmini/org"
+	"github.com/openmini/openmini/pay"
 	"github.com/openmini/openmini/policy"
 	"github.com/openmini/openmini/qr"
 	"github.com/openmini/openmini/ratelimit"
@@ -81,6 +82,7 @@ type Platform struct {
 	Apps     *app.Service
 	Identity *identity.Service
 	QR       *qr.Service
+	Pay      *pay.Service
 	Web      *web.Server
 
 	ln  net.Listener
@@ -171,6 +173,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ *
 	if err := p.openIdentity(); err != nil {
 		return nil, err
 	}
+	// Payments: webhooks may go to http:// and loopback addresses only in
+	// the demo (its restaurant server is on this machine).
+	if p.Pay, err = pay.New(p.DB, pay.Config{Logger: log, WebhookInsecure: cfg.Demo}); err != nil {
+		return nil, fmt.Errorf("pay: %w", err)
+	}
+	p.Pay.Register(p.Queue)
 	if p.QR, err = qr.NewService(p.DB, qr.Config{BaseURL: p.URL, Blob: p.Blob, Logger: log}); err != nil {
 		return nil, fmt.Errorf("qr: %w", err)
 	}
@@ -178,12 +186,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ *
 	p.Web, err = web.New(web.Config{PublicURL: p.URL, AppsDomain: cfg.AppsDomain, TrustProxy: cfg.TrustProxy, Version: cfg.Version, Dev: cfg.Dev},
 		web.Deps{Logger: log, DB: p.DB, Blob: p.Blob, Queue: p.Queue, Accounts: p.Accounts, Policy: p.Policy, Orgs: p.Orgs, Apps: p.Apps, Limits: p.Limits,
 			Storage: host.NewStorage(p.DB), Consents: host.NewConsents(p.DB),
-			Identity: p.Identity, DevMailbox: true, QR: p.QR})
+			Identity: p.Identity, DevMailbox: true, QR: p.QR,
+			Pay: p.Pay, PayOptions: web.PayOptions{Sandbox: true}})
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	p.srv = &http.Server{
-		Handler:           p.Web.Handler(),
+		Handler:           p.withDemoServer(p.Web.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -49,6 +49,7 @@ var adminTabs = []tabDef{
 	{"policy", "/policy", "Policy"},
 	{"categories", "/categories", "Categories"},
 	{"audit", "/audit", "Audit log"},
+	{"pay", "/pay", "Payments and fees"},
 }
 
 // adminBase is what every operator console page has: its tab bar.

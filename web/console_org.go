@@ -14,6 +14,7 @@ import (
 var orgTabs = []tabDef{
 	{"", "", "Members and keys"},
 	{"audit", "/audit", "Audit log"},
+	{"merchants", "/merchants", "Merchants"},
 }
 
 // roleOptions are the member roles, most powerful first, for selects.

@@ -32,9 +32,10 @@ import (
 type authKind int
 
 const (
-	authPublic authKind = iota // anyone, without credentials
-	authCaller                 // an API key (Bearer omk_...) or a console session
-	authStaff                  // a console session of the operator's staff; never an API key
+	authPublic   authKind = iota // anyone, without credentials
+	authCaller                   // an API key (Bearer omk_...) or a console session
+	authStaff                    // a console session of the operator's staff; never an API key
+	authMerchant                 // a merchant API key (pay_api.go): HTTP Basic, or Bearer {key id}.{secret}
 )
 
 // rawBody is a body that is not JSON, named by its media type.
@@ -105,6 +106,7 @@ var tagDescriptions = [][2]string{
 	{tagReview, "The operator's review queue."},
 	{tagOperator, "The operator's policy, categories, organisations and invitations."},
 	{tagQR, "QR codes and short links: create one or a numbered batch, images, printable kits, statistics."},
+	{tagPay, tagPayDescription},
 	{tagMeta, "This document."},
 }
 
@@ -269,6 +271,8 @@ func pathParam(name string) (param, bool) {
 		return param{name, "string", "A QR code's numeric ID; GET also takes it with .png or .svg appended, for the image."}, true
 	case "batchID":
 		return param{name, "integer", "A QR code batch's numeric ID."}, true
+	case "orderID", "merchantOrderNo", "refundID", "eventID", "date":
+		return payPathParam(name)
 	case "orgID", "accountID", "invitationID", "keyID", "versionID":
 		return param{name, "integer", "A numeric ID."}, true
 	}
@@ -450,6 +454,10 @@ func (s *Server) openAPI() (*oaDocument, error) {
 			SecuritySchemes: map[string]oaSecurityScheme{
 				"apiKey": {Type: "http", Scheme: "bearer", BearerFormat: "omk_...",
 					Description: "An API key of an organisation (optionally scoped to one app), created in the developer console or by `openmini login`: `Authorization: Bearer omk_...`."},
+				"merchantKey": {Type: "http", Scheme: "basic",
+					Description: "A merchant API key (developer console › Merchants): the key id (mk_...) as the user name and the secret (msk_...) as the password. For /api/v1/merchant only."},
+				"merchantBearer": {Type: "http", Scheme: "bearer", BearerFormat: "{key id}.{secret}",
+					Description: "The same merchant API key as `Authorization: Bearer mk_....msk_...`. For /api/v1/merchant only."},
 				"session": {Type: "apiKey", In: "cookie", Name: sessionCookie,
 					Description: "The console session cookie, set by signing in (or by POST /api/v1/signup). Requests other than GET must come from the host's own origin."},
 			},
@@ -467,7 +475,7 @@ func (s *Server) openAPI() (*oaDocument, error) {
 	doc.Components.Responses["Error"] = &oaResponse{Description: "Any other error: rate_limited (429, with Retry-After), unavailable (503), internal (500).", Content: errMedia, Headers: retry}
 
 	seenID := map[string]bool{}
-	for _, o := range apiOperations() {
+	for _, o := range append(apiOperations(), payAPIOperations()...) {
 		method, path, ok := strings.Cut(o.route, " ")
 		if !ok || method == "" || !strings.HasPrefix(path, "/") {
 			return nil, fmt.Errorf("openapi: route %q is not \"METHOD /path\"", o.route)
@@ -520,6 +528,8 @@ func (s *Server) operation(g *schemaGen, o apiOp, path string) (*oaOperation, er
 		oper.Security = []oaRequirement{}
 	case authCaller:
 		oper.Security = []oaRequirement{{"apiKey": {}}, {"session": {}}}
+	case authMerchant:
+		oper.Security = []oaRequirement{{"merchantKey": {}}, {"merchantBearer": {}}}
 	case authStaff:
 		oper.Security = []oaRequirement{{"session": {}}}
 		oper.Description = strings.TrimSpace("For the operator's staff (a console session, not an API key). " + oper.Description)

@@ -14,6 +14,7 @@ func (s *Server) routes() *http.ServeMux {
 	s.routesHost(mux)
 	s.routesIdentity(mux)
 	s.routesQR(mux)
+	s.routesPay(mux)
 	s.routesOpenAPI(mux)
 	s.routesDev(mux)
 	return mux

@@ -24,6 +24,7 @@ import (
 	"github.com/openmini/openmini/identity"
 	"github.com/openmini/openmini/jobs"
 	"github.com/openmini/openmini/org"
+	"github.com/openmini/openmini/pay"
 	"github.com/openmini/openmini/policy"
 	"github.com/openmini/openmini/qr"
 	"github.com/openmini/openmini/ratelimit"
@@ -70,6 +71,11 @@ type Deps struct {
 	// QR serves short links, code images, the scanner and the QR API and
 	// console pages (nil: none of them exist; see routesQR).
 	QR *qr.Service
+	// Pay serves payments: the merchant API, the merchant and operator
+	// console pages, tradePay, the wallet and the checkout pages (nil: none
+	// of them exist; see routesPay).
+	Pay        *pay.Service
+	PayOptions PayOptions
 }
 
 // Server serves every HTTP surface of the platform.
@@ -89,6 +95,10 @@ type Server struct {
 	consents *host.Consents
 	identity *identity.Service
 	qr       *qr.Service
+	pay      *pay.Service
+	// paySandbox and payLocation: see PayOptions.
+	paySandbox  bool
+	payLocation *time.Location
 	// devMailbox: codes go to the development mailbox (identity.DevSender).
 	devMailbox bool
 	// hostScripts are extra scripts every host page loads (scanner,
@@ -130,6 +140,10 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.identity, s.devMailbox = d.Identity, d.DevMailbox
 	s.qr = d.QR
+	s.pay, s.paySandbox, s.payLocation = d.Pay, d.PayOptions.Sandbox, d.PayOptions.Location
+	if s.payLocation == nil {
+		s.payLocation = time.UTC
+	}
 	s.metrics = newMetrics(d.DB, d.Queue)
 	s.tmpl, err = loadTemplates()
 	if err != nil {
