@@ -354,8 +354,12 @@ func cmdQRStats(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-func cmdQRDisable(ctx context.Context, c *cli, args []string) error { return qrSetDisabled(ctx, c, args, true) }
-func cmdQREnable(ctx context.Context, c *cli, args []string) error  { return qrSetDisabled(ctx, c, args, false) }
+func cmdQRDisable(ctx context.Context, c *cli, args []string) error {
+	return qrSetDisabled(ctx, c, args, true)
+}
+func cmdQREnable(ctx context.Context, c *cli, args []string) error {
+	return qrSetDisabled(ctx, c, args, false)
+}
 
 func qrSetDisabled(ctx context.Context, c *cli, args []string, off bool) error {
 	name := "enable"
