@@ -56,6 +56,15 @@ func TestHostSwitchingInChromium(t *testing.T) {
 	if len(listed) != 5 || listed[0] != apps[4].ID || listed[4] != first {
 		t.Errorf("home's running list %v", listed)
 	}
+	// The host's views fit a phone (no sideways scrolling).
+	for _, view := range []string{"om-home", "om-my", "om-scan"} {
+		var fits bool
+		b.top(`OpenMiniHost.showView('`+view+`'); document.documentElement.scrollWidth <= innerWidth`, &fits)
+		if !fits {
+			t.Errorf("%s scrolls sideways on a 390px screen", view)
+		}
+	}
+	b.top(`OpenMiniHost.showView('om-home'); 1`, nil)
 	// Back to shop 1: the same page, with its state, shown again.
 	b.lifecycle()
 	b.top(`document.querySelector('#om-home .om-run[data-app="`+first+`"] .om-run-open').click()`, nil)
