@@ -335,7 +335,7 @@ type QRCodeUpdate struct {
 	Target    *qr.Target `json:"target,omitempty"`
 	Label     *string    `json:"label,omitempty"`
 	Sublabel  *string    `json:"sublabel,omitempty"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	ExpiresAt time.Time  `json:"expires_at,omitzero"` // a new expiry
 	Permanent bool       `json:"permanent,omitempty"` // remove the expiry
 	Disabled  *bool      `json:"disabled,omitempty"`
 }
@@ -353,7 +353,7 @@ func (s *Server) apiQRUpdate(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &req) {
 		return
 	}
-	if req.Permanent && req.ExpiresAt != nil {
+	if req.Permanent && !req.ExpiresAt.IsZero() {
 		s.renderError(w, r, openmini.Errorf(openmini.EINVALID, "give expires_at or permanent, not both"))
 		return
 	}
@@ -362,9 +362,12 @@ func (s *Server) apiQRUpdate(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	u := qr.Update{Target: req.Target, Label: req.Label, Sublabel: req.Sublabel, ExpiresAt: req.ExpiresAt, Disabled: req.Disabled}
-	if req.Permanent {
+	u := qr.Update{Target: req.Target, Label: req.Label, Sublabel: req.Sublabel, Disabled: req.Disabled}
+	switch {
+	case req.Permanent:
 		u.ExpiresAt = &time.Time{}
+	case !req.ExpiresAt.IsZero():
+		u.ExpiresAt = &req.ExpiresAt
 	}
 	c, err = s.qr.Update(r.Context(), c.OrgID, c.ID, u)
 	if err != nil {

@@ -163,6 +163,16 @@ func TestQRCodesThatLeadNowhere(t *testing.T) {
 	if st.Scans != 1 {
 		t.Fatalf("scans of a code scanned once while on and once while off: %d", st.Scans)
 	}
+	// An expiry can be set and removed again.
+	until := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Millisecond)
+	w.dev.Must(t, 200, "PATCH", fmt.Sprintf("/api/v1/qr/codes/%d", c.ID), map[string]any{"expires_at": until}, &upd)
+	if !upd.ExpiresAt.Equal(until) {
+		t.Fatalf("expires_at set to %v, want %v", upd.ExpiresAt, until)
+	}
+	w.dev.Must(t, 200, "PATCH", fmt.Sprintf("/api/v1/qr/codes/%d", c.ID), map[string]any{"permanent": true}, &upd)
+	if !upd.ExpiresAt.IsZero() {
+		t.Fatalf("permanent: expires_at %v", upd.ExpiresAt)
+	}
 	// Turned on again, it leads to the mini program again.
 	w.dev.Must(t, 200, "PATCH", fmt.Sprintf("/api/v1/qr/codes/%d", c.ID), map[string]any{"disabled": false}, &upd)
 	follow(t, w.p, phone, c.ShortURL)
