@@ -270,7 +270,7 @@ func TestMerchantAPIPaymentsRefundsAndSettlement(t *testing.T) {
 	// The cashier charges the customer's payment code. Without a no-PIN
 	// limit the order waits for the PIN in the wallet.
 	var pc web.PaymentCodeView
-	if code := u.host(t, "/host/api/pay/code", map[string]any{}, &pc); code != 200 || len(pc.Code) != 18 || !strings.HasPrefix(pc.QR, "data:image/png;base64,") {
+	if code := u.host(t, "/host/api/pay/code", map[string]any{}, &pc); code != 200 || len(pc.Code) != 18 || !strings.HasPrefix(string(pc.QR), "data:image/png;base64,") {
 		t.Fatalf("payment code: %d %+v", code, pc.Code)
 	}
 	var charged pay.Order

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/base64"
 	"fmt"
+	"html/template"
 	"strings"
 
 	"github.com/makiuchi-d/gozxing"
@@ -57,25 +58,27 @@ type PaymentCodeView struct {
 	Code      string `json:"code"`
 	Grouped   string `json:"grouped"` // "2812 3456 7890 1234 56"
 	ExpiresAt string `json:"expires_at"`
-	TTL       int    `json:"ttl"`     // seconds the code stays valid
-	QR        string `json:"qr"`      // data:image/png
-	Barcode   string `json:"barcode"` // data:image/svg+xml
+	TTL       int    `json:"ttl"` // seconds the code stays valid
+	// QR and Barcode are data: URLs (image/png, image/svg+xml) that we
+	// drew, so templates may put them in src attributes.
+	QR      template.URL `json:"qr"`
+	Barcode template.URL `json:"barcode"`
 }
 
 // paymentCodeImages draws a code for the wallet.
-func (s *Server) paymentCodeImages(code string) (qrURL, barURL string, err error) {
+func (s *Server) paymentCodeImages(code string) (qrURL, barURL template.URL, err error) {
 	if s.qr != nil {
 		png, err := s.qr.Renderer().RenderUncached(code, qr.RenderOptions{Format: qr.FormatPNG, Size: 480, Level: qr.LevelM})
 		if err != nil {
 			return "", "", err
 		}
-		qrURL = dataURL("image/png", png)
+		qrURL = template.URL(dataURL("image/png", png))
 	}
 	svg, err := barcodeSVG(code, 60)
 	if err != nil {
 		return "", "", err
 	}
-	return qrURL, dataURL("image/svg+xml", []byte(svg)), nil
+	return qrURL, template.URL(dataURL("image/svg+xml", []byte(svg))), nil
 }
 
 // groupDigits writes a code in groups of four.
