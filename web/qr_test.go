@@ -169,9 +169,10 @@ func TestQRCodesThatLeadNowhere(t *testing.T) {
 	if !upd.ExpiresAt.Equal(until) {
 		t.Fatalf("expires_at set to %v, want %v", upd.ExpiresAt, until)
 	}
-	w.dev.Must(t, 200, "PATCH", fmt.Sprintf("/api/v1/qr/codes/%d", c.ID), map[string]any{"permanent": true}, &upd)
-	if !upd.ExpiresAt.IsZero() {
-		t.Fatalf("permanent: expires_at %v", upd.ExpiresAt)
+	var perm web.QRCode
+	w.dev.Must(t, 200, "PATCH", fmt.Sprintf("/api/v1/qr/codes/%d", c.ID), map[string]any{"permanent": true}, &perm)
+	if !perm.ExpiresAt.IsZero() || perm.ID != c.ID {
+		t.Fatalf("permanent: expires_at %v", perm.ExpiresAt)
 	}
 	// Turned on again, it leads to the mini program again.
 	w.dev.Must(t, 200, "PATCH", fmt.Sprintf("/api/v1/qr/codes/%d", c.ID), map[string]any{"disabled": false}, &upd)
