@@ -2,9 +2,11 @@ package discovery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/openmini/openmini"
@@ -69,6 +71,7 @@ type recommender struct {
 	games  bool
 	used   map[string]*userApp
 	byKind map[ReasonKind]int
+	mu     sync.Mutex // guards cands while queries run in parallel
 	cands  map[string]*recCandidate
 }
 
@@ -81,6 +84,8 @@ type userApp struct {
 }
 
 func (r *recommender) offer(app string, score float64, reason Reason) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if c := r.cands[app]; c == nil || score > c.score {
 		r.cands[app] = &recCandidate{score: score, reason: reason}
 	}
@@ -125,38 +130,101 @@ func (s *Service) Recommend(ctx context.Context, req RecommendRequest) ([]Recomm
 }
 
 func (r *recommender) run(ctx context.Context) ([]Recommendation, error) {
-	db := r.s.db
-	hidden := map[string]bool{}
-	newUser := true
+	// Two rounds of independent queries, each round's queries in parallel
+	// (separate connections), so the latency is about two queries deep
+	// rather than ten.
+	var hidden map[string]bool
+	var trend, pop []rankedApp
+	paid := false
+	err := parallel(
+		func() (err error) {
+			if r.req.AccountID > 0 {
+				hidden, err = stringSet(ctx, r.s.db, `SELECT app_id FROM discovery_hidden WHERE account_id = ?`, r.req.AccountID)
+			}
+			return err
+		},
+		func() error {
+			if r.req.AccountID == 0 {
+				return nil
+			}
+			return r.habits(ctx)
+		},
+		func() error {
+			if r.req.Location == nil {
+				return nil
+			}
+			return r.nearby(ctx)
+		},
+		func() (err error) {
+			trend, err = rankedApps(ctx, r.s.db, `SELECT app_id, rank, users FROM discovery_trending ORDER BY rank LIMIT 20`)
+			return err
+		},
+		func() (err error) {
+			pop, err = rankedApps(ctx, r.s.db, `SELECT d.app_id, 0, d.launches FROM discovery_apps d
+				WHERE d.listed = 1 AND d.removed = 0 AND d.launches > 0`+gamesFilter(r.games)+`
+				ORDER BY d.launches DESC, d.app_id DESC LIMIT 20`)
+			return err
+		},
+	)
+	if err != nil {
+		return nil, err
+	}
 	if r.req.AccountID > 0 {
-		var err error
-		if hidden, err = stringSet(ctx, db, `SELECT app_id FROM discovery_hidden WHERE account_id = ?`, r.req.AccountID); err != nil {
-			return nil, err
-		}
-		if err := r.habits(ctx); err != nil {
-			return nil, err
-		}
-		if err := r.alsoUsed(ctx); err != nil {
-			return nil, err
-		}
-		paid, err := r.payments(ctx)
+		err = parallel(
+			func() error { return r.alsoUsed(ctx) },
+			func() (err error) {
+				paid, err = r.payments(ctx)
+				return err
+			},
+		)
 		if err != nil {
 			return nil, err
 		}
-		newUser = len(r.used) == 0 && !paid
 	}
-	if r.req.Location != nil {
-		if err := r.nearby(ctx); err != nil {
+	newUser := len(r.used) == 0 && !paid
+	r.trending(trend, newUser)
+	r.popular(pop, newUser)
+	return r.finish(ctx, hidden)
+}
+
+// parallel runs fns concurrently and returns the first error.
+func parallel(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// rankedApp is a row of the trending list (rank, users) or the popular list
+// (launches in n).
+type rankedApp struct {
+	app  string
+	rank int
+	n    int64
+}
+
+func rankedApps(ctx context.Context, q sqldb.Querier, query string) ([]rankedApp, error) {
+	rows, err := q.Query(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []rankedApp
+	for rows.Next() {
+		var a rankedApp
+		if err := rows.Scan(&a.app, &a.rank, &a.n); err != nil {
 			return nil, err
 		}
+		out = append(out, a)
 	}
-	if err := r.trending(ctx, newUser); err != nil {
-		return nil, err
-	}
-	if err := r.popular(ctx, newUser); err != nil {
-		return nil, err
-	}
-	return r.finish(ctx, hidden)
+	return out, rows.Err()
 }
 
 // habits offers the user's own apps used at this time of day, or often.
@@ -397,56 +465,29 @@ func (r *recommender) nearby(ctx context.Context) error {
 }
 
 // trending offers the trending list's apps the user does not use yet.
-func (r *recommender) trending(ctx context.Context, newUser bool) error {
-	rows, err := r.s.db.Query(ctx, `SELECT app_id, rank, users FROM discovery_trending ORDER BY rank LIMIT 20`)
-	if err != nil {
-		return err
+func (r *recommender) trending(list []rankedApp, newUser bool) {
+	base := float64(scoreTrending)
+	if newUser {
+		base = scoreNewUserTrend
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var app string
-		var rank int
-		var users int64
-		if err := rows.Scan(&app, &rank, &users); err != nil {
-			return err
-		}
-		base := float64(scoreTrending)
-		if newUser {
-			base = scoreNewUserTrend
-		}
-		if r.used[app] == nil {
-			r.offer(app, base-0.5*float64(rank), Reason{Kind: ReasonTrending, Rank: rank, Count: users})
+	for _, a := range list {
+		if r.used[a.app] == nil {
+			r.offer(a.app, base-0.5*float64(a.rank), Reason{Kind: ReasonTrending, Rank: a.rank, Count: a.n})
 		}
 	}
-	return rows.Err()
 }
 
 // popular offers the most launched apps the user does not use yet.
-func (r *recommender) popular(ctx context.Context, newUser bool) error {
-	rows, err := r.s.db.Query(ctx, `SELECT d.app_id, d.launches FROM discovery_apps d
-		WHERE d.listed = 1 AND d.removed = 0 AND d.launches > 0`+gamesFilter(r.games)+`
-		ORDER BY d.launches DESC, d.app_id DESC LIMIT 20`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
+func (r *recommender) popular(list []rankedApp, newUser bool) {
 	base := float64(scorePopular)
 	if newUser {
 		base = scoreNewUser
 	}
-	i := 0
-	for rows.Next() {
-		var app string
-		var launches int64
-		if err := rows.Scan(&app, &launches); err != nil {
-			return err
-		}
-		i++
-		if r.used[app] == nil {
-			r.offer(app, base-0.5*float64(i), Reason{Kind: ReasonPopular, Count: launches})
+	for i, a := range list {
+		if r.used[a.app] == nil {
+			r.offer(a.app, base-0.5*float64(i+1), Reason{Kind: ReasonPopular, Count: a.n})
 		}
 	}
-	return rows.Err()
 }
 
 // finish ranks the candidates, drops hidden and invisible apps (reading
