@@ -1,0 +1,285 @@
+// Command host measures the host runtime in headless Chromium on
+// loopback (BENCHMARKS.md, section "Host runtime"):
+//
+//   - cold launch: from navigating to a launch link /app/{id}/ to the
+//     entry page's load event inside its iframe, with the browser cache
+//     cleared before every run, beside the same page loaded as a plain
+//     static file from nginx in the same run;
+//   - the SDK bridge round trip of a call that does nothing
+//     (openmini.getLaunchOptions), measured inside the page.
+//
+// Run from the repository root: go run ./bench/host (bench/host.sh).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/openmini/openmini"
+	"github.com/openmini/openmini/account"
+	"github.com/openmini/openmini/app"
+	"github.com/openmini/openmini/internal/testenv"
+	"github.com/openmini/openmini/miniapp"
+	"github.com/openmini/openmini/platform"
+)
+
+func main() {
+	runs := flag.Int("runs", 20, "cold launches of each kind")
+	calls := flag.Int("calls", 500, "bridge round trips")
+	nginx := flag.String("nginx", "/usr/sbin/nginx", "nginx binary")
+	fixture := flag.String("fixture", "web/testdata/friendly", "the mini program project")
+	flag.Parse()
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "host-bench-*")
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755) // nginx workers run as nobody
+
+	pkg, _, err := miniapp.Pack(ctx, *fixture, miniapp.DefaultLimits())
+	must(err)
+	cfg := platform.Defaults()
+	cfg.Addr, cfg.DataDir, cfg.LogLevel = "127.0.0.1:0", filepath.Join(dir, "data"), "error"
+	p, err := platform.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	must(err)
+	defer p.Close()
+	go p.Run(ctx)
+	appID := publish(ctx, p, pkg)
+
+	// nginx serves the project's files as they are.
+	root := filepath.Join(dir, "nginx")
+	must(copyDir(*fixture, root))
+	ngPort := freePort()
+	conf := fmt.Sprintf(`worker_processes 1; pid %[1]s/nginx.pid; error_log %[1]s/error.log; daemon off;
+events { worker_connections 256; }
+http { access_log off; sendfile on; include /etc/nginx/mime.types;
+  client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s; uwsgi_temp_path %[1]s; scgi_temp_path %[1]s;
+  server { listen 127.0.0.1:%[2]d; root %[1]s; } }
+`, root, ngPort)
+	must(os.WriteFile(filepath.Join(root, "nginx.conf"), []byte(conf), 0o644))
+	ng := exec.Command(*nginx, "-c", filepath.Join(root, "nginx.conf"), "-p", root)
+	ng.Stderr = os.Stderr
+	must(ng.Start())
+	defer ng.Process.Kill()
+	time.Sleep(300 * time.Millisecond)
+
+	if os.Getenv("HOST_BENCH_HOLD") != "" {
+		fmt.Println(p.URL+"/app/"+appID+"/", fmt.Sprintf("http://127.0.0.1:%d/pages/index.html", ngPort))
+		time.Sleep(time.Hour)
+	}
+	b := newBrowser()
+	defer b.close()
+	launch := p.URL + "/app/" + appID + "/"
+	static := fmt.Sprintf("http://127.0.0.1:%d/pages/index.html", ngPort)
+	b.cold(launch, true) // warm the server's caches (signature check, blobs)
+	var om, ref []time.Duration
+	for i := 0; i < *runs; i++ {
+		om = append(om, b.cold(launch, true))
+		ref = append(ref, b.cold(static, false))
+	}
+	fmt.Printf("cold launch to the entry page's load event (median of %d, cache cleared each run)\n", *runs)
+	fmt.Printf("  openmini launch link   %7.1f ms\n", ms(median(om)))
+	fmt.Printf("  nginx static page      %7.1f ms\n", ms(median(ref)))
+	fmt.Printf("  ratio                  %7.2f  (target <= 1.5)\n", float64(median(om))/float64(median(ref)))
+
+	// Bridge round trips, timed inside the page.
+	b.cold(launch, true)
+	if os.Getenv("HOST_BENCH_DEBUG") != "" {
+		var top, child any
+		must(chromedp.Run(b.ctx, chromedp.Evaluate(`JSON.stringify({origin: performance.timeOrigin, nav: performance.getEntriesByType('navigation')[0].toJSON(), res: performance.getEntriesByType('resource').map((r) => [r.name.slice(-40), Math.round(r.startTime), Math.round(r.responseEnd)])})`, &top)))
+		b.evalInChild(`JSON.stringify({origin: performance.timeOrigin, nav: performance.getEntriesByType('navigation')[0].toJSON(), res: performance.getEntriesByType('resource').map((r) => [r.name.slice(-40), Math.round(r.startTime), Math.round(r.responseEnd)])})`, &child)
+		fmt.Println(top)
+		fmt.Println(child)
+	}
+	var rtts []float64
+	b.evalInChild(fmt.Sprintf(`(async () => { await openmini.ready; const out = [];
+		for (let i = 0; i < %d; i++) { const t = performance.now(); await openmini.getLaunchOptions(); out.push(performance.now() - t); }
+		return out; })()`, *calls), &rtts)
+	sort.Float64s(rtts)
+	fmt.Printf("SDK bridge round trip, openmini.getLaunchOptions() x %d: median %.3f ms, p90 %.3f ms, p99 %.3f ms (target median < 2 ms)\n",
+		len(rtts), rtts[len(rtts)/2], rtts[len(rtts)*9/10], rtts[len(rtts)*99/100])
+}
+
+// publish registers, uploads, approves and releases the package.
+func publish(ctx context.Context, p *platform.Platform, pkg []byte) string {
+	acct, err := p.Accounts.Create(ctx, p.DB, account.NewAccount{Email: "bench@example.com", Name: "Bench", Password: "bench-password-1"})
+	must(err)
+	dev := openmini.Actor{AccountID: acct.ID, Label: acct.Email}
+	o, err := p.Orgs.Create(ctx, dev, "Bench Org")
+	must(err)
+	name, cat := "Bench", "tools"
+	a, _, err := p.Apps.Create(ctx, dev, o.ID, app.Settings{Name: &name, Category: &cat})
+	must(err)
+	v, err := p.Apps.Upload(ctx, dev, a.ID, app.Upload{Package: pkg, Version: "1.0.0"})
+	must(err)
+	_, err = p.Apps.Submit(ctx, dev, a.ID, "1.0.0")
+	must(err)
+	_, err = p.Apps.Approve(ctx, openmini.Actor{Label: "bench", StaffRole: account.RoleAdmin}, v.ID)
+	must(err)
+	_, err = p.Apps.ReleaseVersion(ctx, dev, a.ID, "1.0.0", 100)
+	must(err)
+	return a.ID
+}
+
+// browser is a headless Chromium that reports frames' load events.
+type browser struct {
+	ctx    context.Context
+	cancel func()
+
+	mu       sync.Mutex
+	child    cdp.FrameID // the latest child frame
+	contexts map[cdp.FrameID]runtime.ExecutionContextID
+}
+
+func newBrowser() *browser {
+	path := testenv.ChromiumPath()
+	if path == "" {
+		fmt.Fprintln(os.Stderr, "no Chromium: install chromium or set OPENMINI_TEST_CHROMIUM")
+		os.Exit(1)
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.WindowSize(390, 844),
+		// Frames in the page's process, so the mini program's frame can be
+		// timed from inside (as in the tests; see internal/testenv).
+		chromedp.Flag("disable-features", "IsolateOrigins,site-per-process"), chromedp.Flag("disable-site-isolation-trials", true))
+	ctx, cancel := chromedp.NewContext(actx)
+	b := &browser{ctx: ctx, cancel: func() { cancel(); cancelAlloc() }, contexts: map[cdp.FrameID]runtime.ExecutionContextID{}}
+	must(chromedp.Run(ctx, chromedp.Navigate("about:blank")))
+	chromedp.ListenTarget(ctx, func(ev any) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		switch e := ev.(type) {
+		case *page.EventFrameAttached:
+			b.child = e.FrameID
+		case *runtime.EventExecutionContextCreated:
+			var aux struct {
+				FrameID   cdp.FrameID `json:"frameId"`
+				IsDefault bool        `json:"isDefault"`
+			}
+			if json.Unmarshal(e.Context.AuxData, &aux) == nil && aux.IsDefault {
+				b.contexts[aux.FrameID] = e.Context.ID
+			}
+		}
+	})
+	must(chromedp.Run(ctx, network.SetCacheDisabled(true)))
+	return b
+}
+
+func (b *browser) close() { b.cancel() }
+
+// cold loads url with an empty cache and returns the time from the
+// navigation's start to the load event of the page that matters: the
+// mini program's iframe (inFrame), or the page itself. Both come from
+// the documents' own navigation timing (one clock: timeOrigin).
+func (b *browser) cold(url string, inFrame bool) time.Duration {
+	must(chromedp.Run(b.ctx, chromedp.Navigate("about:blank"), network.ClearBrowserCache()))
+	b.mu.Lock()
+	b.child = ""
+	b.mu.Unlock()
+	must(chromedp.Run(b.ctx, chromedp.Navigate(url)))
+	const loadAt = `(() => { const n = performance.getEntriesByType('navigation')[0]; return n && n.loadEventStart > 0 ? performance.timeOrigin + n.loadEventStart : 0; })()`
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var end, start float64
+		if inFrame {
+			b.evalInChild(loadAt, &end)
+		} else {
+			must(chromedp.Run(b.ctx, chromedp.Evaluate(loadAt, &end)))
+		}
+		must(chromedp.Run(b.ctx, chromedp.Evaluate(`performance.timeOrigin`, &start)))
+		if end > 0 {
+			return time.Duration((end - start) * float64(time.Millisecond))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	fmt.Fprintln(os.Stderr, "no load event for", url)
+	os.Exit(1)
+	return 0
+}
+
+// evalInChild runs expr in the mini program's frame.
+func (b *browser) evalInChild(expr string, out any) {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b.mu.Lock()
+		id, ok := b.contexts[b.child]
+		b.mu.Unlock()
+		if ok {
+			var res *runtime.RemoteObject
+			var exc *runtime.ExceptionDetails
+			err := chromedp.Run(b.ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+				var err error
+				res, exc, err = runtime.Evaluate(expr).WithContextID(id).WithAwaitPromise(true).WithReturnByValue(true).Do(ctx)
+				return err
+			}))
+			if err == nil && exc == nil {
+				must(json.Unmarshal(res.Value, out))
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintln(os.Stderr, "cannot run in the mini program's frame")
+			os.Exit(1)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func copyDir(from, to string) error {
+	return filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		dst := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func freePort() int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "host bench:", strings.TrimSpace(err.Error()))
+		os.Exit(1)
+	}
+}
