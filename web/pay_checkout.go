@@ -68,8 +68,9 @@ func (s *Server) handleCollectPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	quote := func() error {
-		d.Sheet, err = s.pay.QuoteCollection(ctx, me, d.Merchant.ID, amount)
-		return err
+		sh, qerr := s.pay.QuoteCollection(ctx, me, d.Merchant.ID, amount)
+		d.Sheet = sh
+		return qerr
 	}
 	if r.PostFormValue("step") != "pay" {
 		if err := quote(); err != nil {
