@@ -162,7 +162,12 @@ func TestMerchantAPIPaymentsRefundsAndSettlement(t *testing.T) {
 
 	o := w.order(t, "pay-1", pay.OrderRequest{Amount: 4600, Description: "table 3", AppID: app, MerchantOrderNo: "T3-1"})
 	var sheet web.TradeSheet
-	if code := u.host(t, "/host/api/pay/quote", web.TradeQuoteRequest{OrderID: o.ID}, &sheet); code != 200 {
+	var perr web.PayAPIError
+	// tradePay from a mini program the merchant has not linked is refused.
+	if code := u.host(t, "/host/api/pay/quote", web.TradeQuoteRequest{OrderID: o.ID, App: "mpsomeoneelse00"}, &perr); code != 403 || perr.Error.Reason != "not_linked" {
+		t.Fatalf("quote from an unlinked mini program: %d %+v", code, perr)
+	}
+	if code := u.host(t, "/host/api/pay/quote", web.TradeQuoteRequest{OrderID: o.ID, App: app}, &sheet); code != 200 {
 		t.Fatalf("quote: %d", code)
 	}
 	// The demo's welcome coupon (5.00 off from 30.00 at restaurants) applies.
@@ -170,7 +175,6 @@ func TestMerchantAPIPaymentsRefundsAndSettlement(t *testing.T) {
 		sheet.Balance != 200_00 || !sheet.Sufficient || sheet.PINSet || sheet.Display["user_pays"] != "¥41.00" {
 		t.Fatalf("payment sheet: %+v", sheet)
 	}
-	var perr web.PayAPIError
 	if code := u.host(t, "/host/api/pay/pay", web.TradePayRequest{OrderID: o.ID, PIN: "135790", CampaignID: sheet.CampaignID}, &perr); code != 409 || perr.Error.Reason != "pin_not_set" {
 		t.Fatalf("paying before a PIN is set: %d %+v", code, perr)
 	}
@@ -184,7 +188,10 @@ func TestMerchantAPIPaymentsRefundsAndSettlement(t *testing.T) {
 		t.Fatalf("wrong PIN: %d %+v", code, perr)
 	}
 	var res web.TradeResult
-	if code := u.host(t, "/host/api/pay/pay", web.TradePayRequest{OrderID: o.ID, PIN: "135790", CampaignID: sheet.CampaignID}, &res); code != 200 ||
+	if code := u.host(t, "/host/api/pay/pay", web.TradePayRequest{OrderID: o.ID, App: "mpsomeoneelse00", PIN: "135790", CampaignID: sheet.CampaignID}, &perr); code != 403 {
+		t.Fatalf("pay from an unlinked mini program: %d %+v", code, perr)
+	}
+	if code := u.host(t, "/host/api/pay/pay", web.TradePayRequest{OrderID: o.ID, App: app, PIN: "135790", CampaignID: sheet.CampaignID}, &res); code != 200 ||
 		res.Status != "paid" || res.OrderID != o.ID || res.UserPaid != 4100 || res.Discount != 500 {
 		t.Fatalf("pay: %d %+v", code, res)
 	}

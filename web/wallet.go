@@ -326,6 +326,9 @@ func payReason(err error, signedIn bool) string {
 	case openmini.ECONFLICT:
 		return "not_payable"
 	case openmini.EFORBIDDEN:
+		if strings.Contains(errMessage(err), "not linked") {
+			return "not_linked"
+		}
 		return "merchant_suspended"
 	case openmini.EINVALID, openmini.ETOOLARGE:
 		return "invalid"
@@ -362,9 +365,12 @@ func (s *Server) payAPIError(w http.ResponseWriter, r *http.Request, err error) 
 	writeJSON(w, httpStatus(code), body)
 }
 
-// TradeQuoteRequest asks for the payment sheet of an order.
+// TradeQuoteRequest asks for the payment sheet of an order. App is the
+// mini program that called tradePay: it may only ask for orders of the
+// merchants it is linked to.
 type TradeQuoteRequest struct {
 	OrderID string `json:"order_id"`
+	App     string `json:"app,omitempty"`
 }
 
 // TradeSheet is the payment sheet host-pay.js shows: the service's sheet
@@ -419,6 +425,9 @@ func (s *Server) handleHostPayQuote(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sh, err := s.pay.QuoteOrder(r.Context(), me, req.OrderID)
+	if err == nil {
+		err = s.appMayCharge(r, req.App, sh.MerchantID)
+	}
 	if err != nil {
 		s.payAPIError(w, r, err)
 		return
@@ -426,9 +435,31 @@ func (s *Server) handleHostPayQuote(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.tradeSheet(sh))
 }
 
-// TradePayRequest confirms a sheet with the PIN.
+// appMayCharge checks that the mini program app (empty: none, as on the
+// host's own pages) may ask the user to pay merchantID: the merchant must
+// have linked it, so a mini program cannot present another business's
+// order as its own.
+func (s *Server) appMayCharge(r *http.Request, appID string, merchantID int64) error {
+	if appID == "" {
+		return nil
+	}
+	ms, err := s.pay.MerchantsForApp(r.Context(), appID)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.ID == merchantID {
+			return nil
+		}
+	}
+	return openmini.Errorf(openmini.EFORBIDDEN, "this order belongs to a merchant that is not linked to the mini program %s", appID)
+}
+
+// TradePayRequest confirms a sheet with the PIN; App as in
+// TradeQuoteRequest.
 type TradePayRequest struct {
 	OrderID    string `json:"order_id"`
+	App        string `json:"app,omitempty"`
 	PIN        string `json:"pin"`
 	CampaignID int64  `json:"campaign_id,omitempty"`
 }
@@ -460,6 +491,16 @@ func (s *Server) handleHostPay(w http.ResponseWriter, r *http.Request) {
 	me, ok := s.hostUser(w, r)
 	if !ok {
 		return
+	}
+	if req.App != "" {
+		o, err := s.pay.Order(r.Context(), req.OrderID)
+		if err == nil {
+			err = s.appMayCharge(r, req.App, o.MerchantID)
+		}
+		if err != nil {
+			s.payAPIError(w, r, err)
+			return
+		}
 	}
 	o, err := s.pay.PayOrder(r.Context(), pay.PayRequest{AccountID: me, OrderID: req.OrderID, PIN: req.PIN, CampaignID: req.CampaignID})
 	if err != nil {

@@ -33,7 +33,7 @@
   // The error codes tradePay rejects with, by the server's reason.
   const CODES = {
     insufficient_funds: 'insufficient_funds', not_payable: 'order_not_payable', not_found: 'not_found',
-    merchant_suspended: 'merchant_unavailable', pin_locked: 'pin_locked', invalid: 'invalid',
+    merchant_suspended: 'merchant_unavailable', not_linked: 'not_linked', pin_locked: 'pin_locked', invalid: 'invalid',
   };
   const sdkError = (err) => new H.SDKError(CODES[err.reason] || err.code || 'unavailable', err.message);
 
@@ -72,7 +72,7 @@
   // paySheet shows the sheet of sh and settles with the payment result:
   // resolve(TradeResult) once paid, reject(SDKError) on cancel or a
   // failure the user cannot fix here.
-  function paySheet(orderId, first) {
+  function paySheet(appId, orderId, first) {
     return new Promise((resolve, reject) => {
       let sh = first;
       let busy = false;
@@ -117,7 +117,7 @@
       }
 
       async function requote(message) {
-        sh = await post('/host/api/pay/quote', { order_id: orderId });
+        sh = await post('/host/api/pay/quote', { order_id: orderId, app: appId });
         render(message);
       }
 
@@ -140,7 +140,7 @@
             await post('/host/api/pay/pin', { pin });
             sh.pin_set = true;
           }
-          const out = await post('/host/api/pay/pay', { order_id: orderId, pin, campaign_id: sh.campaign_id || 0 });
+          const out = await post('/host/api/pay/pay', { order_id: orderId, app: appId, pin, campaign_id: sh.campaign_id || 0 });
           busy = false;
           close();
           toast(T('Paid %s', sh.display.user_pays), 'success', 2000);
@@ -180,18 +180,19 @@
   // tradePay({orderId}) -> {status: 'paid', orderId, amount, discount,
   // userPaid, currency, paidAt, order}. Errors: cancelled,
   // insufficient_funds, order_not_payable (closed, expired or paid),
-  // not_found, merchant_unavailable, pin_locked, invalid, unavailable.
+  // not_found, merchant_unavailable, not_linked (the order's merchant has
+  // not linked this mini program), pin_locked, invalid, unavailable.
   H.register('tradePay', async (inst, page, p) => {
     const orderId = p.orderId || p.order_id;
     if (typeof orderId !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(orderId)) fail('invalid', 'tradePay: orderId must be the id of an order your server created (ord_...)');
     let sh;
     try {
-      sh = await post('/host/api/pay/quote', { order_id: orderId });
+      sh = await post('/host/api/pay/quote', { order_id: orderId, app: inst.l.appId });
     } catch (err) {
       if (err.reason === 'sign_in') await signInFirst(inst);
       throw sdkError(err);
     }
     ensureCSS(sh.css);
-    return paySheet(orderId, sh);
+    return paySheet(inst.l.appId, orderId, sh);
   });
 })();
