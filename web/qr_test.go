@@ -421,3 +421,59 @@ func TestQRAccess(t *testing.T) {
 	}
 	key.Must(t, 201, "POST", "/api/v1/qr/codes", web.QRCodeRequest{AppID: f.ID, Label: "by key"}, nil)
 }
+
+// TestQRScanLimitsAndDecoder: short links are rate limited per client
+// address with a friendly page and Retry-After; the scanner's decoder
+// answers what is wrong with an upload.
+func TestQRScanLimitsAndDecoder(t *testing.T) {
+	w := newHostWorld(t)
+	f := w.publish(t, "friendly", "Noodle Bar", nil, nil)
+	c := qrCreate(t, w.dev, web.QRCodeRequest{AppID: f.ID})
+	phone := w.p.Client()
+
+	post := func(path, ct string, body []byte) (int, string) {
+		req, _ := http.NewRequest("POST", w.p.URL+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Origin", w.p.URL)
+		resp, err := phone.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	_, _, png := getBytes(t, w.dev, fmt.Sprintf("/api/v1/qr/codes/%d.png", c.ID))
+	if code, body := post("/host/api/scan", "image/png", png); code != 200 || !strings.Contains(body, `"result":"`+c.ShortURL+`"`) {
+		t.Fatalf("decoding a code: %d %s", code, body)
+	}
+	if code, body := post("/host/api/scan", "image/png", []byte("not an image")); code != 400 || !strings.Contains(body, "not a PNG, JPEG or GIF") {
+		t.Fatalf("decoding text: %d %s", code, body)
+	}
+	if code, body := post("/host/api/scan", "image/png", make([]byte, qr.MaxFrameBytes+10)); code != 413 {
+		t.Fatalf("decoding 8 MB of zeros: %d %s", code, body)
+	}
+	if code, body := post("/host/api/scan/open", "application/json", []byte(`{"text":"javascript:alert(1)"}`)); code != 200 ||
+		!strings.Contains(body, `"class":"elsewhere"`) || strings.Contains(body, `"link":true`) || strings.Contains(body, `"open"`) {
+		t.Fatalf("classifying a javascript: URL: %d %s", code, body)
+	}
+	if code, body := post("/host/api/scan/open", "application/json", []byte(`{"text":"`+c.ShortURL+`"}`)); code != 200 ||
+		!strings.Contains(body, `"open":{"appId":"`+f.ID+`"`) || !strings.Contains(body, `"om_qr":"`+c.Slug+`"`) {
+		t.Fatalf("classifying our short link: %d %s", code, body)
+	}
+
+	// 300 scans a minute from one address pass; the next is refused kindly.
+	var last int
+	var h http.Header
+	var body []byte
+	for i := 0; i < 301; i++ {
+		last, h, body = fetch(t, w.p, phone, "/s/"+c.Slug)
+		if i < 300 && last != http.StatusFound {
+			t.Fatalf("scan %d: status %d", i+1, last)
+		}
+	}
+	if last != http.StatusTooManyRequests || h.Get("Retry-After") == "" || !strings.Contains(string(body), "Too many scans from your network") {
+		t.Fatalf("scan 301 from one address: %d %v\n%s", last, h, body)
+	}
+}
