@@ -2,11 +2,9 @@ package discovery
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/openmini/openmini"
@@ -71,7 +69,6 @@ type recommender struct {
 	games  bool
 	used   map[string]*userApp
 	byKind map[ReasonKind]int
-	mu     sync.Mutex // guards cands while queries run in parallel
 	cands  map[string]*recCandidate
 }
 
@@ -84,8 +81,6 @@ type userApp struct {
 }
 
 func (r *recommender) offer(app string, score float64, reason Reason) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if c := r.cands[app]; c == nil || score > c.score {
 		r.cands[app] = &recCandidate{score: score, reason: reason}
 	}
@@ -130,76 +125,45 @@ func (s *Service) Recommend(ctx context.Context, req RecommendRequest) ([]Recomm
 }
 
 func (r *recommender) run(ctx context.Context) ([]Recommendation, error) {
-	// Two rounds of independent queries, each round's queries in parallel
-	// (separate connections), so the latency is about two queries deep
-	// rather than ten.
-	var hidden map[string]bool
-	var trend, pop []rankedApp
+	// The queries run one after another: on the benchmark machine (2 cores,
+	// database on the same host) running them in parallel cost more CPU and
+	// gave a slower median (BENCHMARKS.md).
+	hidden := map[string]bool{}
 	paid := false
-	err := parallel(
-		func() (err error) {
-			if r.req.AccountID > 0 {
-				hidden, err = stringSet(ctx, r.s.db, `SELECT app_id FROM discovery_hidden WHERE account_id = ?`, r.req.AccountID)
-			}
-			return err
-		},
-		func() error {
-			if r.req.AccountID == 0 {
-				return nil
-			}
-			return r.habits(ctx)
-		},
-		func() error {
-			if r.req.Location == nil {
-				return nil
-			}
-			return r.nearby(ctx)
-		},
-		func() (err error) {
-			trend, err = rankedApps(ctx, r.s.db, `SELECT app_id, rank, users FROM discovery_trending ORDER BY rank LIMIT 20`)
-			return err
-		},
-		func() (err error) {
-			pop, err = rankedApps(ctx, r.s.db, `SELECT d.app_id, 0, d.launches FROM discovery_apps d
-				WHERE d.listed = 1 AND d.removed = 0 AND d.launches > 0`+gamesFilter(r.games)+`
-				ORDER BY d.launches DESC, d.app_id DESC LIMIT 20`)
-			return err
-		},
-	)
+	var err error
+	if r.req.AccountID > 0 {
+		if hidden, err = stringSet(ctx, r.s.db, `SELECT app_id FROM discovery_hidden WHERE account_id = ?`, r.req.AccountID); err != nil {
+			return nil, err
+		}
+		if err := r.habits(ctx); err != nil {
+			return nil, err
+		}
+		if err := r.alsoUsed(ctx); err != nil {
+			return nil, err
+		}
+		if paid, err = r.payments(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if r.req.Location != nil {
+		if err := r.nearby(ctx); err != nil {
+			return nil, err
+		}
+	}
+	trend, err := rankedApps(ctx, r.s.db, `SELECT app_id, rank, users FROM discovery_trending ORDER BY rank LIMIT 20`)
 	if err != nil {
 		return nil, err
 	}
-	if r.req.AccountID > 0 {
-		err = parallel(
-			func() error { return r.alsoUsed(ctx) },
-			func() (err error) {
-				paid, err = r.payments(ctx)
-				return err
-			},
-		)
-		if err != nil {
-			return nil, err
-		}
+	pop, err := rankedApps(ctx, r.s.db, `SELECT d.app_id, 0, d.launches FROM discovery_apps d
+		WHERE d.listed = 1 AND d.removed = 0 AND d.launches > 0`+gamesFilter(r.games)+`
+		ORDER BY d.launches DESC, d.app_id DESC LIMIT 20`)
+	if err != nil {
+		return nil, err
 	}
 	newUser := len(r.used) == 0 && !paid
 	r.trending(trend, newUser)
 	r.popular(pop, newUser)
 	return r.finish(ctx, hidden)
-}
-
-// parallel runs fns concurrently and returns the first error.
-func parallel(fns ...func() error) error {
-	errs := make([]error, len(fns))
-	var wg sync.WaitGroup
-	for i, fn := range fns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = fn()
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // rankedApp is a row of the trending list (rank, users) or the popular list
