@@ -92,13 +92,17 @@ func (s *Server) appCSP(ctx context.Context, appID string, extraConnect ...strin
 // domains; only the host may frame it; no nested frames, plugins or
 // <base>; forms post only to the app or its domains. Allowed domains are
 // https origins and, for local development, loopback http origins
-// (app.CheckDomains); anything else, and the host's own origin, is left
-// out, so a developer cannot open the host's endpoints to their app.
+// (app.CheckDomains) while the platform itself runs on this machine (a
+// platform on a public address never lets a mini program reach services
+// on its users' own computers); anything else, and the host's own origin,
+// is left out, so a developer cannot open the host's endpoints to their
+// app.
 func buildCSP(hostOrigin string, allowed []string) string {
 	net := "'self'"
+	localHost := loopbackHTTP(hostOrigin)
 	for _, d := range allowed {
 		// "https://*.example.com" is a CSP wildcard; no other * may pass.
-		if !(strings.HasPrefix(d, "https://") || loopbackHTTP(d)) || strings.ContainsAny(strings.Replace(d, "://*.", "://", 1), " ;,'*\\\n\r\t") || d == hostOrigin {
+		if !(strings.HasPrefix(d, "https://") || localHost && loopbackHTTP(d)) || strings.ContainsAny(strings.Replace(d, "://*.", "://", 1), " ;,'*\\\n\r\t") || d == hostOrigin {
 			continue
 		}
 		net += " " + d

@@ -162,7 +162,7 @@
       if (!hooks.scan) fail('unsupported', 'this host has no scanner');
       const r = await hooks.scan({ onlyFromCamera: !!p.onlyFromCamera, purpose: inst.l.name, appId: inst.l.appId });
       if (!r || typeof r.result !== 'string') fail('cancelled', 'nothing was scanned');
-      return { result: r.result, scanType: r.scanType || 'QR_CODE' };
+      return { result: r.result, scanType: r.scanType || 'QR_CODE', charSet: r.charSet || 'utf-8', rawData: r.rawData || '' };
     },
   };
   let clip = '';
