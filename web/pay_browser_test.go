@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -68,7 +69,7 @@ func TestPayInTheBrowser(t *testing.T) {
 	}
 	b.waitIn(appID, `document.getElementById('count').textContent === '3'`)
 	b.in(appID, `document.getElementById('go').click()`, nil)
-	b.waitIn(appID, `location.pathname.endsWith('/pages/cart.html') && document.getElementById('total').textContent === '¥58.00'`)
+	waitPage(t, b, appID, "pages/cart", `document.getElementById('total').textContent === '¥58.00'`)
 	b.in(appID, `document.getElementById('pay').click()`, nil)
 
 	// The host's payment sheet: merchant, items, coupon, what the wallet pays.
@@ -108,7 +109,7 @@ func TestPayInTheBrowser(t *testing.T) {
 	b.in(appID, `document.querySelector('button[data-dish="dan"]').click()`, nil)
 	b.waitIn(appID, `document.getElementById('count').textContent === '1'`)
 	b.in(appID, `document.getElementById('go').click()`, nil)
-	b.waitIn(appID, `location.pathname.endsWith('/pages/cart.html') && document.getElementById('total').textContent === '¥22.00'`)
+	waitPage(t, b, appID, "pages/cart", `document.getElementById('total').textContent === '¥22.00'`)
 	b.in(appID, `document.getElementById('pay').click()`, nil)
 	b.waitTop(`document.querySelector('.om-pay-layer .om-pay-form input[name=pin]')`)
 	var confirmFields int
@@ -159,6 +160,28 @@ func TestPayInTheBrowser(t *testing.T) {
 		if got := gozxingText(t, im); got != strings.ReplaceAll(code.Digits, " ", "") || len(got) != 18 || code.Overflow {
 			t.Fatalf("payment code page (%s): QR %q, digits %q, sideways scroll %v", lang, got, code.Digits, code.Overflow)
 		}
+	}
+}
+
+// waitPage waits up to a minute for appID's visible page to be page
+// (its route) with cond true there, and says what it saw instead.
+func waitPage(t *testing.T, b *browser, appID, page, cond string) {
+	t.Helper()
+	expr := `({path: location.pathname, ok: !!(location.pathname.endsWith('/` + page + `.html') && (` + cond + `)),
+		body: document.body ? document.body.innerText.slice(0, 300) : ''})`
+	var last struct {
+		Path, Body string
+		OK         bool
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if err := b.tryIn(appID, expr, &last); err == nil && last.OK {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited a minute for %s with %s; the page is %s showing:\n%s", page, cond, last.Path, last.Body)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
