@@ -200,7 +200,7 @@ func (s *Server) consoleMerchantCreate(w http.ResponseWriter, r *http.Request) {
 		s.renderFormError(w, r, "console_pay_merchants", s.newView(r, "Merchants", d), err)
 		return
 	}
-	s.log.InfoContext(r.Context(), "merchant created", "merchant", m.ID, "org", d.Org.ID, "by", sessionActor(r).AccountID)
+	s.auditPay(r, d.Org.ID, "merchant.create", map[string]any{"merchant": m.ID, "name": m.Name, "category": m.Category})
 	http.Redirect(w, r, "/console/merchants/"+itoa(m.ID)+"?notice=created", http.StatusSeeOther)
 }
 
@@ -321,7 +321,7 @@ func (s *Server) consoleMerchant(w http.ResponseWriter, r *http.Request) {
 // merchantChange runs a change that needs the developer role and then
 // redirects back to the overview with a notice, or re-renders it with the
 // error.
-func (s *Server) merchantChange(w http.ResponseWriter, r *http.Request, notice string, change func(d *merchantData) error) {
+func (s *Server) merchantChange(w http.ResponseWriter, r *http.Request, notice, action string, change func(d *merchantData) error) {
 	d, err := s.loadMerchant(r, org.RoleDeveloper)
 	if err != nil {
 		s.renderError(w, r, err)
@@ -331,11 +331,24 @@ func (s *Server) merchantChange(w http.ResponseWriter, r *http.Request, notice s
 		s.renderFormError(w, r, "console_pay_merchant", s.newView(r, d.Merchant.Name, d), err)
 		return
 	}
+	detail := map[string]any{"merchant": d.Merchant.ID}
+	for _, k := range []string{"app_id", "url"} {
+		if v := r.PostFormValue(k); v != "" {
+			detail[k] = v
+		}
+	}
+	if v := r.PathValue("appID"); v != "" {
+		detail["app_id"] = v
+	}
+	if v := r.PathValue("keyID"); v != "" {
+		detail["key_id"] = v
+	}
+	s.auditPay(r, d.Merchant.OrgID, action, detail)
 	http.Redirect(w, r, "/console/merchants/"+itoa(d.Merchant.ID)+"?notice="+notice, http.StatusSeeOther)
 }
 
 func (s *Server) consoleMerchantSave(w http.ResponseWriter, r *http.Request) {
-	s.merchantChange(w, r, "saved", func(d *merchantData) error {
+	s.merchantChange(w, r, "saved", "merchant.update", func(d *merchantData) error {
 		d.Form = readMerchantForm(r)
 		spec, err := d.Form.spec(d.Merchant.OrgID)
 		if err != nil {
@@ -347,13 +360,13 @@ func (s *Server) consoleMerchantSave(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) consoleMerchantLink(w http.ResponseWriter, r *http.Request) {
-	s.merchantChange(w, r, "linked", func(d *merchantData) error {
+	s.merchantChange(w, r, "linked", "merchant.app.link", func(d *merchantData) error {
 		return s.pay.LinkApp(r.Context(), d.Merchant.ID, r.PostFormValue("app_id"))
 	})
 }
 
 func (s *Server) consoleMerchantUnlink(w http.ResponseWriter, r *http.Request) {
-	s.merchantChange(w, r, "unlinked", func(d *merchantData) error {
+	s.merchantChange(w, r, "unlinked", "merchant.app.unlink", func(d *merchantData) error {
 		return s.pay.UnlinkApp(r.Context(), d.Merchant.ID, r.PathValue("appID"))
 	})
 }
@@ -370,7 +383,7 @@ func (s *Server) consoleMerchantKeyCreate(w http.ResponseWriter, r *http.Request
 		s.renderFormError(w, r, "console_pay_merchant", s.newView(r, d.Merchant.Name, d), err)
 		return
 	}
-	s.log.InfoContext(r.Context(), "merchant API key created", "merchant", d.Merchant.ID, "key_id", k.KeyID, "by", sessionActor(r).AccountID)
+	s.auditPay(r, d.Merchant.OrgID, "merchant.key.create", map[string]any{"merchant": d.Merchant.ID, "key_id": k.KeyID})
 	if d, err = s.loadMerchant(r, org.RoleDeveloper); err != nil {
 		s.renderError(w, r, err)
 		return
@@ -380,13 +393,13 @@ func (s *Server) consoleMerchantKeyCreate(w http.ResponseWriter, r *http.Request
 }
 
 func (s *Server) consoleMerchantKeyRevoke(w http.ResponseWriter, r *http.Request) {
-	s.merchantChange(w, r, "key-revoked", func(d *merchantData) error {
+	s.merchantChange(w, r, "key-revoked", "merchant.key.revoke", func(d *merchantData) error {
 		return s.pay.RevokeAPIKey(r.Context(), d.Merchant.ID, r.PathValue("keyID"))
 	})
 }
 
 func (s *Server) consoleMerchantWebhook(w http.ResponseWriter, r *http.Request) {
-	s.merchantChange(w, r, "webhook", func(d *merchantData) error {
+	s.merchantChange(w, r, "webhook", "merchant.webhook.set", func(d *merchantData) error {
 		d.WebhookURL = r.PostFormValue("url")
 		_, err := s.pay.SetWebhook(r.Context(), d.Merchant.ID, d.WebhookURL)
 		return err
@@ -406,5 +419,6 @@ func (s *Server) consoleMerchantWebhookRotate(w http.ResponseWriter, r *http.Req
 		return
 	}
 	d.NewSecret = true
+	s.auditPay(r, d.Merchant.OrgID, "merchant.webhook.rotate", map[string]any{"merchant": d.Merchant.ID})
 	s.render(w, r, http.StatusOK, "console_pay_merchant", s.newView(r, d.Merchant.Name, d))
 }

@@ -104,7 +104,7 @@ func (s *Server) consoleMerchantRefund(w http.ResponseWriter, r *http.Request) {
 		s.renderFormError(w, r, "console_pay_payments", s.newView(r, "Payment orders", d), err)
 		return
 	}
-	s.log.InfoContext(ctx, "refund from the console", "merchant", d.Merchant.ID, "order", orderID, "amount", amount, "by", sessionActor(r).AccountID)
+	s.auditPay(r, d.Merchant.OrgID, "merchant.refund", map[string]any{"merchant": d.Merchant.ID, "order": orderID, "amount": amount, "reason": d.RefundReason})
 	http.Redirect(w, r, "/console/merchants/"+itoa(d.Merchant.ID)+"/payments?notice=refunded", http.StatusSeeOther)
 }
 
@@ -262,6 +262,7 @@ func (s *Server) consoleMerchantCodeCreate(w http.ResponseWriter, r *http.Reques
 		s.renderFormError(w, r, "console_pay_codes", s.newView(r, "Collection codes", d), err)
 		return
 	}
+	s.auditPay(r, d.Merchant.OrgID, "merchant.code.create", map[string]any{"merchant": d.Merchant.ID, "label": d.Label})
 	http.Redirect(w, r, "/console/merchants/"+itoa(d.Merchant.ID)+"/codes?notice=code", http.StatusSeeOther)
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/openmini/openmini"
+	"github.com/openmini/openmini/audit"
 	"github.com/openmini/openmini/pay"
 )
 
@@ -174,4 +175,13 @@ func shortTime(t time.Time, loc *time.Location) string {
 		return ""
 	}
 	return t.In(loc).Format("2006-01-02 15:04")
+}
+
+// auditPay records a change made on a payments page in the audit log
+// (orgID 0 for the operator's own settings). The change has happened: a
+// failure to record it is logged, not returned.
+func (s *Server) auditPay(r *http.Request, orgID int64, action string, detail map[string]any) {
+	if err := audit.Record(r.Context(), s.db, sessionActor(r), orgID, "", action, detail); err != nil {
+		s.log.WarnContext(r.Context(), "pay: audit record failed", "action", action, "err", err)
+	}
 }

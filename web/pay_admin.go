@@ -186,7 +186,7 @@ func (s *Server) adminPayFee(w http.ResponseWriter, r *http.Request) {
 		s.adminPayFormError(w, r, err, nil)
 		return
 	}
-	s.log.InfoContext(r.Context(), "fee rate set", "category", r.PostFormValue("category"), "bp", bp, "by", sessionActor(r).AccountID)
+	s.auditPay(r, 0, "pay.fee.set", map[string]any{"category": r.PostFormValue("category"), "bp": bp})
 	http.Redirect(w, r, "/admin/pay?notice=fee", http.StatusSeeOther)
 }
 
@@ -226,6 +226,7 @@ func (s *Server) adminPayWaiver(w http.ResponseWriter, r *http.Request) {
 		s.adminPayFormError(w, r, err, func(d *payAdminData) { d.WaiverForm = f })
 		return
 	}
+	s.auditPay(r, 0, "pay.waiver.grant", map[string]any{"merchant": fw.MerchantID, "starts": f.Starts, "ends": f.Ends, "volume_cap": fw.VolumeCap})
 	http.Redirect(w, r, "/admin/pay?notice=waiver&merchant="+itoa(fw.MerchantID), http.StatusSeeOther)
 }
 
@@ -240,7 +241,7 @@ func (s *Server) adminPayMerchantStatus(w http.ResponseWriter, r *http.Request) 
 		s.adminPayFormError(w, r, err, nil)
 		return
 	}
-	s.log.InfoContext(r.Context(), "merchant status set", "merchant", id, "status", r.PostFormValue("status"), "by", sessionActor(r).AccountID)
+	s.auditPay(r, 0, "pay.merchant.status", map[string]any{"merchant": id, "status": r.PostFormValue("status")})
 	http.Redirect(w, r, "/admin/pay?notice=status&merchant="+itoa(id), http.StatusSeeOther)
 }
 
@@ -316,7 +317,7 @@ func (s *Server) adminPayFund(w http.ResponseWriter, r *http.Request) {
 		s.campaignsFormError(w, r, err, func(d *campaignsData) { d.FundAmount = text })
 		return
 	}
-	s.log.InfoContext(r.Context(), "marketing budget funded", "amount", amount, "by", sessionActor(r).AccountID)
+	s.auditPay(r, 0, "pay.marketing.fund", map[string]any{"amount": amount})
 	http.Redirect(w, r, "/admin/pay/campaigns?notice=funded", http.StatusSeeOther)
 }
 
@@ -367,7 +368,7 @@ func (s *Server) adminPayCampaignCreate(w http.ResponseWriter, r *http.Request) 
 		s.campaignsFormError(w, r, err, func(d *campaignsData) { d.Form = f })
 		return
 	}
-	s.log.InfoContext(r.Context(), "coupon campaign created", "campaign", c.ID, "budget", c.Budget, "by", sessionActor(r).AccountID)
+	s.auditPay(r, 0, "pay.campaign.create", map[string]any{"campaign": c.ID, "name": c.Name, "budget": c.Budget})
 	http.Redirect(w, r, "/admin/pay/campaigns?notice=campaign", http.StatusSeeOther)
 }
 
@@ -380,6 +381,7 @@ func (s *Server) adminPayCampaignClose(w http.ResponseWriter, r *http.Request) {
 		s.campaignsFormError(w, r, err, func(*campaignsData) {})
 		return
 	}
+	s.auditPay(r, 0, "pay.campaign.close", map[string]any{"campaign": id})
 	http.Redirect(w, r, "/admin/pay/campaigns?notice=closed", http.StatusSeeOther)
 }
 

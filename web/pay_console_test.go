@@ -160,6 +160,14 @@ func TestMerchantConsole(t *testing.T) {
 		t.Fatalf("redeliver: %d", resp.StatusCode)
 	}
 
+	// The organisation's audit log has the changes.
+	for _, action := range []string{"merchant.create", "merchant.key.create", "merchant.webhook.rotate", "merchant.refund", "merchant.code.create"} {
+		var n int
+		if err := w.p.DB.QueryRow(ctx, `SELECT COUNT(*) FROM audit_log WHERE org_id = ? AND action = ?`, w.merchant.OrgID, action).Scan(&n); err != nil || n == 0 {
+			t.Errorf("no %s in the organisation's audit log (%v)", action, err)
+		}
+	}
+
 	// Someone outside the organisation sees no merchant at all.
 	outsider := w.user(t, "eve@example.com", 0)
 	for _, path := range []string{m, m + "/payments", m + "/settlements", orgPage} {
@@ -260,6 +268,12 @@ func TestPayOperatorConsole(t *testing.T) {
 		t.Fatalf("campaigns page in Chinese: %d", status)
 	}
 
+	for _, action := range []string{"pay.fee.set", "pay.waiver.grant", "pay.merchant.status", "pay.marketing.fund", "pay.campaign.create", "pay.campaign.close"} {
+		var n int
+		if err := w.p.DB.QueryRow(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = ?`, action).Scan(&n); err != nil || n == 0 {
+			t.Errorf("no %s in the audit log (%v)", action, err)
+		}
+	}
 	dev := w.demoLogin(t, "developer")
 	if status, _ = w.p.Get(t, dev, "/admin/pay"); status != 403 {
 		t.Fatalf("a developer on the operator's payments page: %d", status)
