@@ -251,6 +251,28 @@ func TestSearchVisibility(t *testing.T) {
 	})
 }
 
+func TestDeletedAppLeavesNoTokens(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *sqldb.DB) {
+		f := newFixture(t, db)
+		f.index(Doc{AppID: "kept", Name: "Kept"})
+		f.index(Doc{AppID: "gone", Name: "Vanished Bakery"})
+		if _, err := db.Exec(f.ctx, `DELETE FROM apps WHERE id = 'gone'`); err != nil {
+			t.Fatal(err)
+		}
+		f.index(Doc{AppID: "next", Name: "Next"}) // may reuse the deleted document's id
+		for _, q := range []string{"vanished", "bakery"} {
+			res, err := f.svc.Search(f.ctx, SearchQuery{Text: q})
+			if err != nil || len(res.Apps) != 0 {
+				t.Errorf("search %q after deleting the app: %v %v", q, hitIDs(res), err)
+			}
+		}
+		res, _ := f.svc.Search(f.ctx, SearchQuery{Text: "next"})
+		if !eq(hitIDs(res), []string{"next"}) {
+			t.Errorf("search next: %v", hitIDs(res))
+		}
+	})
+}
+
 func TestIndexAppErrors(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db)

@@ -58,6 +58,13 @@ CREATE VIRTUAL TABLE discovery_fts USING fts5 (
 CREATE VIRTUAL TABLE discovery_terms_trgm USING fts5 (
     term, tokenize = 'trigram', content = '', contentless_delete = 1
 );
+-- A deleted app (ON DELETE CASCADE from apps) leaves no tokens behind that
+-- could match a later document reusing its id. (PostgreSQL cascades.)
+-- +goose StatementBegin
+CREATE TRIGGER discovery_apps_fts_delete AFTER DELETE ON discovery_apps BEGIN
+    DELETE FROM discovery_fts WHERE rowid = (old.search_tier << 40) | old.id;
+END;
+-- +goose StatementEnd
 
 -- Every launch of a mini program, with where it came from.
 CREATE TABLE discovery_launches (
@@ -193,6 +200,7 @@ DROP TABLE discovery_hidden;
 DROP TABLE discovery_favourites;
 DROP TABLE discovery_user_apps;
 DROP TABLE discovery_launches;
+DROP TRIGGER discovery_apps_fts_delete;
 DROP TABLE discovery_terms_trgm;
 DROP TABLE discovery_fts;
 DROP TABLE discovery_terms;
