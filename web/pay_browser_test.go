@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"image/png"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -159,6 +160,18 @@ func TestPayInTheBrowser(t *testing.T) {
 		}
 		if got := gozxingText(t, im); got != strings.ReplaceAll(code.Digits, " ", "") || len(got) != 18 || code.Overflow {
 			t.Fatalf("payment code page (%s): QR %q, digits %q, sideways scroll %v", lang, got, code.Digits, code.Overflow)
+		}
+		// The PIN settings and a collection code's page fit too.
+		for _, path := range []string{"/pay/pin", "/pay/merchant/" + strconv.FormatInt(w.merchant.ID, 10), "/pay/order/" + second.ID} {
+			b.run(chromedp.Navigate(w.p.URL + path + "?lang=" + lang))
+			var page struct {
+				Overflow bool
+				Forms    int
+			}
+			b.top(`({overflow: document.documentElement.scrollWidth > innerWidth, forms: document.querySelectorAll('main form, #receipt').length})`, &page)
+			if page.Overflow || page.Forms == 0 {
+				t.Errorf("%s (%s): sideways scroll %v, %d forms", path, lang, page.Overflow, page.Forms)
+			}
 		}
 	}
 }
