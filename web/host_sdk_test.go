@@ -278,7 +278,7 @@ func TestHostSDKInChromium(t *testing.T) {
 	// scanCode is the host's scanner, which another host script plugs in
 	// with OpenMiniHost.hook('scan'): here a stand-in that "sees" a code.
 	b.top(`OpenMiniHost.hook('scan', (o) => Promise.resolve({ result: 'TABLE-12 for ' + o.appId, scanType: 'QR_CODE' }))`, nil)
-	if r := b.sdk(f.ID, `scanCode()`); fmt.Sprint(r["result"]) != "map[result:TABLE-12 for "+f.ID+" scanType:QR_CODE]" {
+	if r := b.sdk(f.ID, `scanCode()`); fmt.Sprint(r["result"]) != "map[charSet:utf-8 rawData: result:TABLE-12 for "+f.ID+" scanType:QR_CODE]" {
 		t.Errorf("scanCode through the scanner hook: %v", r)
 	}
 	if r := b.sdk(f.ID, `invoke('noSuchMethod')`); r["code"] != "unsupported" {
