@@ -49,6 +49,8 @@ type Config struct {
 	Workers         int           // background job workers on this replica
 	DBMaxConns      int           // database pool size (0 = default)
 	ShutdownTimeout time.Duration // how long in-flight requests may take at shutdown
+	Currency        string        // ISO 4217 code of wallets and orders, default CNY
+	TimeZone        string        // IANA zone where settlement and analytics days start, default UTC
 	Version         string
 	// Dev is the project `openmini dev` serves from disk (nil for serve).
 	Dev *web.DevProject
@@ -64,6 +66,8 @@ func Defaults() Config {
 		LogLevel:        "info",
 		Workers:         4,
 		ShutdownTimeout: 20 * time.Second,
+		Currency:        "CNY",
+		TimeZone:        "UTC",
 		Version:         "dev",
 	}
 }
@@ -175,7 +179,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ *
 	}
 	// Payments: webhooks may go to http:// and loopback addresses only in
 	// the demo (its restaurant server is on this machine).
-	if p.Pay, err = pay.New(p.DB, pay.Config{Logger: log, WebhookInsecure: cfg.Demo}); err != nil {
+	loc, _ := time.LoadLocation(cfg.TimeZone) // checked in checkConfig
+	if p.Pay, err = pay.New(p.DB, pay.Config{Logger: log, WebhookInsecure: cfg.Demo, Currency: cfg.Currency, Location: loc}); err != nil {
 		return nil, fmt.Errorf("pay: %w", err)
 	}
 	p.Pay.Register(p.Queue)
@@ -187,7 +192,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ *
 		web.Deps{Logger: log, DB: p.DB, Blob: p.Blob, Queue: p.Queue, Accounts: p.Accounts, Policy: p.Policy, Orgs: p.Orgs, Apps: p.Apps, Limits: p.Limits,
 			Storage: host.NewStorage(p.DB), Consents: host.NewConsents(p.DB),
 			Identity: p.Identity, DevMailbox: true, QR: p.QR,
-			Pay: p.Pay, PayOptions: web.PayOptions{Sandbox: true}})
+			Pay: p.Pay, PayOptions: web.PayOptions{Sandbox: true, Location: loc}})
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
@@ -227,6 +232,12 @@ func checkConfig(cfg *Config) error {
 	}
 	if cfg.Workers < 0 {
 		return errors.New("--workers: must not be negative")
+	}
+	if cfg.Currency != "" && (len(cfg.Currency) != 3 || strings.ToUpper(cfg.Currency) != cfg.Currency || strings.Trim(cfg.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
+		return fmt.Errorf("--currency: %q is not an ISO 4217 code like CNY or EUR", cfg.Currency)
+	}
+	if _, err := time.LoadLocation(cfg.TimeZone); err != nil {
+		return fmt.Errorf("--timezone: %q is not an IANA time zone like Asia/Shanghai", cfg.TimeZone)
 	}
 	return nil
 }

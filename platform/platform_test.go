@@ -157,6 +157,8 @@ func TestBadConfigurationFailsFastAndCreatesNothing(t *testing.T) {
 		{"unreachable S3", platform.Config{BlobURL: "s3://bucket?endpoint=http://127.0.0.1:1&access_key=a&secret_key=b&path_style=true"}, "--blob-url:"},
 		{"bad public URL", platform.Config{PublicURL: "localhost:8080"}, "--public-url:"},
 		{"bad apps domain", platform.Config{AppsDomain: "apps_.local host"}, "--apps-domain:"},
+		{"bad currency", platform.Config{Currency: "yuan"}, "--currency:"},
+		{"bad time zone", platform.Config{TimeZone: "Mars/Olympus"}, "--timezone:"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -174,6 +176,12 @@ func TestBadConfigurationFailsFastAndCreatesNothing(t *testing.T) {
 				cfg.AppsDomain = tc.cfg.AppsDomain
 			}
 			cfg.DatabaseURL, cfg.BlobURL, cfg.PublicURL = tc.cfg.DatabaseURL, tc.cfg.BlobURL, tc.cfg.PublicURL
+			if tc.cfg.Currency != "" {
+				cfg.Currency = tc.cfg.Currency
+			}
+			if tc.cfg.TimeZone != "" {
+				cfg.TimeZone = tc.cfg.TimeZone
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			p, err := platform.Open(ctx, cfg, platformtest.Discard, io.Discard)
@@ -192,7 +200,7 @@ func TestBadConfigurationFailsFastAndCreatesNothing(t *testing.T) {
 				t.Fatalf("error is more than one line: %q", msg)
 			}
 			if _, err := os.Stat(dataDir); err == nil && tc.cfg.DataDir == "" {
-				if entries, _ := os.ReadDir(dataDir); len(entries) > 0 && tc.name != "bad public URL" && tc.name != "bad apps domain" {
+				if entries, _ := os.ReadDir(dataDir); len(entries) > 0 && !strings.HasPrefix(tc.name, "bad ") {
 					t.Fatalf("data directory was created with %d entries despite the error", len(entries))
 				}
 			}

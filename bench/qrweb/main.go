@@ -6,10 +6,11 @@
 //     upsert), resolves the code and records the scan (one insert) and
 //     answers 302 to the launch link; nginx answers the same 302 with
 //     `return 302`;
+//
 //   - the public image GET /s/{slug}.png (rendered once, then from the
 //     in-memory cache); nginx serves the same PNG file.
 //
-//	go run ./bench/qrweb -duration 5s
+//     go run ./bench/qrweb -duration 5s
 //
 // Each wrk request carries its own X-Forwarded-For address (the platform
 // trusts the proxy header here), so every request is a different client,

@@ -87,6 +87,8 @@ func serveFlags(c *cli, cfg *platform.Config) (*flag.FlagSet, *envFlags) {
 	e.Int(&cfg.Workers, "workers", d.Workers, "background job workers on this replica")
 	e.Int(&cfg.DBMaxConns, "db-max-conns", 0, "database connection pool size (0 = default: 20 for PostgreSQL, 8 readers for SQLite)")
 	e.Duration(&cfg.ShutdownTimeout, "shutdown-timeout", d.ShutdownTimeout, "how long in-flight requests may run after SIGTERM")
+	e.String(&cfg.Currency, "currency", d.Currency, "ISO 4217 currency of wallets, orders and fees")
+	e.String(&cfg.TimeZone, "timezone", d.TimeZone, "IANA time zone in which settlement and analytics days start, e.g. Asia/Shanghai")
 	return fs, e
 }
 
