@@ -215,6 +215,15 @@ type Scan struct {
 // RecordScan stores a scan (the QR service calls it when a code resolves).
 // Errors: invalid, not_found (no such app or account).
 func (s *Service) RecordScan(ctx context.Context, sc Scan) error {
+	return s.RecordScanTx(ctx, s.db, sc)
+}
+
+// RecordScanTx is RecordScan through q, which may be the caller's
+// transaction (an importer that moves its cursor in the same transaction,
+// so no scan is counted twice). Like RecordPaymentTx it checks references
+// with SELECTs first, so a bad argument never aborts the caller's
+// transaction.
+func (s *Service) RecordScanTx(ctx context.Context, q sqldb.Querier, sc Scan) error {
 	if err := checkAppID("app_id", sc.AppID); err != nil {
 		return err
 	}
@@ -227,7 +236,22 @@ func (s *Service) RecordScan(ctx context.Context, sc Scan) error {
 	if sc.At.IsZero() {
 		sc.At = s.now()
 	}
-	_, err := s.db.Exec(ctx, `INSERT INTO discovery_scans (app_id, qr_slug, account_id, at) VALUES (?, ?, ?, ?)`,
+	var one int
+	if err := q.QueryRow(ctx, `SELECT 1 FROM apps WHERE id = ?`, sc.AppID).Scan(&one); err != nil {
+		if isNotFound(err) {
+			return notFound("scan: app %s does not exist", sc.AppID)
+		}
+		return fmt.Errorf("record scan: %w", err)
+	}
+	if sc.AccountID > 0 {
+		if err := q.QueryRow(ctx, `SELECT 1 FROM accounts WHERE id = ?`, sc.AccountID).Scan(&one); err != nil {
+			if isNotFound(err) {
+				return notFound("scan: account %d does not exist", sc.AccountID)
+			}
+			return fmt.Errorf("record scan: %w", err)
+		}
+	}
+	_, err := q.Exec(ctx, `INSERT INTO discovery_scans (app_id, qr_slug, account_id, at) VALUES (?, ?, ?, ?)`,
 		sc.AppID, sc.QRSlug, nullAccount(sc.AccountID), ms(sc.At))
 	if errors.Is(err, sqldb.ErrForeignKey) {
 		return notFound("scan: app %s or account %d does not exist", sc.AppID, sc.AccountID)

@@ -669,3 +669,38 @@ func (s *Service) Status(ctx context.Context, appID string) (AppStatus, error) {
 	return AppStatus{AppID: r.AppID, Name: r.Name, Listed: r.Listed, Removed: r.Removed,
 		RemovedReason: r.RemovedReason, Launches: r.Launches, UpdatedAt: fromMS(r.UpdatedAt)}, nil
 }
+
+// RemovedApps lists the apps the operator took out of discovery, most
+// recently removed first, at most limit (default 50, at most 500), for the
+// operator console's "removed" list.
+func (s *Service) RemovedApps(ctx context.Context, limit int) ([]AppStatus, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 500)
+	rows, err := s.db.Query(ctx, `SELECT `+docColumns+` FROM discovery_apps WHERE removed = 1 ORDER BY changed_at DESC, app_id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("removed apps: %w", err)
+	}
+	defer rows.Close()
+	out := []AppStatus{}
+	for rows.Next() {
+		var r docRow
+		if err := r.scan(rows); err != nil {
+			return nil, fmt.Errorf("removed apps: %w", err)
+		}
+		out = append(out, AppStatus{AppID: r.AppID, Name: r.Name, Listed: r.Listed, Removed: r.Removed,
+			RemovedReason: r.RemovedReason, Launches: r.Launches, UpdatedAt: fromMS(r.UpdatedAt)})
+	}
+	return out, rows.Err()
+}
+
+// Documents reports how many apps have a search document (listed or not),
+// so the platform can tell a fresh index from a populated one.
+func (s *Service) Documents(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM discovery_apps`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count documents: %w", err)
+	}
+	return n, nil
+}
