@@ -21,6 +21,7 @@ import (
 	"github.com/openmini/openmini/app"
 	"github.com/openmini/openmini/blob"
 	"github.com/openmini/openmini/blob/blobopen"
+	"github.com/openmini/openmini/discovery"
 	"github.com/openmini/openmini/host"
 	"github.com/openmini/openmini/identity"
 	"github.com/openmini/openmini/jobs"
@@ -87,7 +88,10 @@ type Platform struct {
 	Identity *identity.Service
 	QR       *qr.Service
 	Pay      *pay.Service
-	Web      *web.Server
+	// Discovery is traffic distribution: search, channels, recommendations,
+	// launch records, analytics, the directory feed (discovery.go).
+	Discovery *discovery.Service
+	Web       *web.Server
 
 	ln  net.Listener
 	srv *http.Server
@@ -187,14 +191,19 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (_ *
 	if p.QR, err = qr.NewService(p.DB, qr.Config{BaseURL: p.URL, Blob: p.Blob, Logger: log}); err != nil {
 		return nil, fmt.Errorf("qr: %w", err)
 	}
+	p.openDiscovery()
 
 	p.Web, err = web.New(web.Config{PublicURL: p.URL, AppsDomain: cfg.AppsDomain, TrustProxy: cfg.TrustProxy, Version: cfg.Version, Dev: cfg.Dev},
 		web.Deps{Logger: log, DB: p.DB, Blob: p.Blob, Queue: p.Queue, Accounts: p.Accounts, Policy: p.Policy, Orgs: p.Orgs, Apps: p.Apps, Limits: p.Limits,
 			Storage: host.NewStorage(p.DB), Consents: host.NewConsents(p.DB),
 			Identity: p.Identity, DevMailbox: true, QR: p.QR,
-			Pay: p.Pay, PayOptions: web.PayOptions{Sandbox: true, Location: loc}})
+			Pay: p.Pay, PayOptions: web.PayOptions{Sandbox: true, Location: loc},
+			Discovery: p.Discovery})
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
+	}
+	if err := p.indexAtStart(ctx); err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
 	}
 	p.srv = &http.Server{
 		Handler:           p.withDemoServer(p.Web.Handler()),

@@ -20,6 +20,7 @@ import (
 	"github.com/openmini/openmini/account"
 	"github.com/openmini/openmini/app"
 	"github.com/openmini/openmini/blob"
+	"github.com/openmini/openmini/discovery"
 	"github.com/openmini/openmini/host"
 	"github.com/openmini/openmini/identity"
 	"github.com/openmini/openmini/jobs"
@@ -76,6 +77,11 @@ type Deps struct {
 	// of them exist; see routesPay).
 	Pay        *pay.Service
 	PayOptions PayOptions
+	// Discovery serves the host's home (search, channels, recommendations),
+	// "my mini programs", launch and session records, developer analytics,
+	// the operator's discovery pages and the directory feed (nil: none of
+	// them exist; see routesDiscovery).
+	Discovery *discovery.Service
 }
 
 // Server serves every HTTP surface of the platform.
@@ -96,6 +102,8 @@ type Server struct {
 	identity *identity.Service
 	qr       *qr.Service
 	pay      *pay.Service
+	// discovery: see Deps.Discovery.
+	discovery *discovery.Service
 	// paySandbox and payLocation: see PayOptions.
 	paySandbox  bool
 	payLocation *time.Location
@@ -140,6 +148,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.identity, s.devMailbox = d.Identity, d.DevMailbox
 	s.qr = d.QR
+	s.discovery = d.Discovery
 	s.pay, s.paySandbox, s.payLocation = d.Pay, d.PayOptions.Sandbox, d.PayOptions.Location
 	if s.payLocation == nil {
 		s.payLocation = time.UTC
