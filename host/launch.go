@@ -62,6 +62,10 @@ type Launch struct {
 	Window      *miniapp.Window      `json:"window,omitempty"`
 	Permissions []miniapp.Permission `json:"permissions"`
 	Lang        string               `json:"lang"`
+	// LaunchID is the launch's record in discovery (0 when none was
+	// recorded): the shell reports the foreground time of this launch
+	// under it. The mini program never sees it.
+	LaunchID int64 `json:"launchId,omitempty"`
 }
 
 // Launcher decides which version of a mini program a viewer gets and

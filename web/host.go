@@ -114,6 +114,9 @@ func (s *Server) resolveLaunch(w http.ResponseWriter, r *http.Request, appID, pa
 	if err == nil && qrSlug != "" {
 		s.recordQRLaunch(w, r, l.AppID, qrSlug)
 	}
+	if err == nil {
+		s.recordLaunch(r, l, qrSlug) // discovery.go
+	}
 	return l, err
 }
 
@@ -127,6 +130,10 @@ type hostData struct {
 	Scripts    []string // more host scripts (scanner, identity, payments)
 	Tabs       []hostTab
 	Version    string
+
+	// Discovery is what the home and "my mini programs" views show
+	// (home.go); nil for other views and when a mini program is opened.
+	Discovery any
 }
 
 // hostTab is a tab of the host's bottom bar besides Home: a link to Href
@@ -190,6 +197,7 @@ func (s *Server) hostView(view string) http.HandlerFunc {
 		s.hostOwner(w, r)
 		d := s.newHostData(v.Lang)
 		d.View = view
+		d.Discovery = s.hostViewData(r, view) // home.go
 		v.Data = d
 		s.renderHost(w, r, http.StatusOK, v)
 	}

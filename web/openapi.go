@@ -107,6 +107,7 @@ var tagDescriptions = [][2]string{
 	{tagOperator, "The operator's policy, categories, organisations and invitations."},
 	{tagQR, "QR codes and short links: create one or a numbered batch, images, printable kits, statistics."},
 	{tagPay, tagPayDescription},
+	{tagDiscovery, tagDiscoveryDescription},
 	{tagMeta, "This document."},
 }
 
@@ -475,7 +476,7 @@ func (s *Server) openAPI() (*oaDocument, error) {
 	doc.Components.Responses["Error"] = &oaResponse{Description: "Any other error: rate_limited (429, with Retry-After), unavailable (503), internal (500).", Content: errMedia, Headers: retry}
 
 	seenID := map[string]bool{}
-	for _, o := range append(apiOperations(), payAPIOperations()...) {
+	for _, o := range slices.Concat(apiOperations(), payAPIOperations(), discoveryAPIOperations()) {
 		method, path, ok := strings.Cut(o.route, " ")
 		if !ok || method == "" || !strings.HasPrefix(path, "/") {
 			return nil, fmt.Errorf("openapi: route %q is not \"METHOD /path\"", o.route)

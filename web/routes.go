@@ -15,6 +15,7 @@ func (s *Server) routes() *http.ServeMux {
 	s.routesIdentity(mux)
 	s.routesQR(mux)
 	s.routesPay(mux)
+	s.routesDiscovery(mux)
 	s.routesOpenAPI(mux)
 	s.routesDev(mux)
 	return mux

@@ -221,6 +221,11 @@
   }
 
   // ------------------------------------------------------------ showing
+  // appEvent tells other host scripts that a mini program came on screen
+  // or left it: openmini:app on document, detail {appId, launchId, shown}.
+  const appEvent = (inst, shown) => document.dispatchEvent(new CustomEvent('openmini:app',
+    { detail: { appId: inst.l.appId, launchId: inst.l.launchId || 0, shown } }));
+
   function show(inst, scene, referrer) {
     if (scene) { inst.showScene = scene; inst.showReferrer = referrer || null; }
     inst.lastUsed = Date.now();
@@ -231,6 +236,7 @@
     inst.el.hidden = false;
     current = inst;
     document.title = inst.l.name;
+    appEvent(inst, true);
     if (inst.launched) {
       sendApp(inst, 'app.show', showOptions(inst));
       const t = top(inst);
@@ -243,7 +249,7 @@
 
   function hideInstance(inst) {
     inst.el.hidden = true;
-    if (current === inst) current = null;
+    if (current === inst) { current = null; appEvent(inst, false); }
     parkSheet(inst);
     if (inst.launched) {
       const t = top(inst);
