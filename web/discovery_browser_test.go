@@ -50,6 +50,20 @@ func (b *browser) fits(what string) {
 	}
 }
 
+// tap waits for sel in the host page, with no view refresh under way,
+// and clicks it as a finger would (a click event on it, in one step, so a
+// refreshed view never leaves a stale node).
+func (b *browser) tap(sel string) {
+	b.t.Helper()
+	ready := `!document.querySelector('[data-loading]') && document.querySelector(` + jsString(sel) + `)`
+	b.waitTop(ready)
+	var ok bool
+	b.top(`(() => { const e = `+ready+`; if (e) e.click(); return !!e; })()`, &ok)
+	if !ok {
+		b.t.Fatalf("tap %s: gone", sel)
+	}
+}
+
 // onScreen is the app the shell shows and the scene it was shown with.
 func (b *browser) onScreen() (appID, scene string, launchID float64) {
 	b.t.Helper()
@@ -102,19 +116,19 @@ func TestHomeSearchAndChannelsInChromium(t *testing.T) {
 		t.Errorf("results for 咖啡: %v, want only the coffee shop", hits)
 	}
 	b.fits("search results")
-	b.run(chromedp.Click(`.omd-results a[data-app="`+coffee.ID+`"]`, chromedp.ByQuery))
+	b.tap(`.omd-results a[data-app="` + coffee.ID + `"]`)
 	b.waitTop(`document.querySelector('.om-app[data-app="` + coffee.ID + `"]:not([hidden])')`)
 	if app, scene, id := b.onScreen(); app != coffee.ID || scene != "search" || id == 0 {
 		t.Errorf("opened from the results: %s, scene %s, launch %v", app, scene, id)
 	}
 
 	// English: a suggestion opens the app directly.
-	b.run(chromedp.Click(".om-app:not([hidden]) .om-close", chromedp.ByQuery))
+	b.tap(".om-app:not([hidden]) .om-close")
 	b.waitTop(`!document.getElementById('om-home').hidden`)
 	b.top(`(() => { const i = document.querySelector('`+input+`'); i.value = ''; return 1; })()`, nil)
 	b.run(chromedp.Click(input, chromedp.ByQuery), chromedp.SendKeys(input, "metr", chromedp.ByQuery))
 	b.waitTop(`document.querySelector('#omd-suggest:not([hidden]) a[data-app="` + metro.ID + `"]')`)
-	b.run(chromedp.Click(`#omd-suggest a[data-app="`+metro.ID+`"]`, chromedp.ByQuery))
+	b.tap(`#omd-suggest a[data-app="` + metro.ID + `"]`)
 	b.waitTop(`document.querySelector('.om-app[data-app="` + metro.ID + `"]:not([hidden])')`)
 	if app, scene, _ := b.onScreen(); app != metro.ID || scene != "search" {
 		t.Errorf("opened from a suggestion: %s, scene %s", app, scene)
@@ -128,9 +142,9 @@ func TestHomeSearchAndChannelsInChromium(t *testing.T) {
 	if !strings.Contains(corrected, "starbucks") {
 		t.Errorf("corrected query line: %q", corrected)
 	}
-	b.run(chromedp.Click(`[data-omd-clear]`, chromedp.ByQuery))
+	b.tap(`[data-omd-clear]`)
 	b.waitTop(`document.querySelector('[data-channel="tools"] a[data-app="` + tips.ID + `"]')`)
-	b.run(chromedp.Click(`[data-channel="tools"] a[data-app="`+tips.ID+`"]`, chromedp.ByQuery))
+	b.tap(`[data-channel="tools"] a[data-app="` + tips.ID + `"]`)
 	b.waitTop(`document.querySelector('.om-app[data-app="` + tips.ID + `"]:not([hidden])')`)
 
 	for id, want := range map[string]discovery.Scene{coffee.ID: discovery.SceneSearch, metro.ID: discovery.SceneSearch, tips.ID: discovery.SceneChannel} {
@@ -150,4 +164,178 @@ func TestHomeSearchAndChannelsInChromium(t *testing.T) {
 		}
 	}
 	b.fits("the Chinese home page")
+}
+
+// TestMyMiniProgramsInChromium: a signed-in user adds an app to their
+// favourites from the capsule menu, and "my mini programs" lists
+// favourites and recent apps (last used first); one tap opens each with
+// scene favourite or recent, switching back to a running one is instant,
+// the time each spent on screen reaches analytics, and the star removes a
+// favourite.
+func TestMyMiniProgramsInChromium(t *testing.T) {
+	w := newDiscoWorld(t)
+	coffee := w.app(t, "Corner Coffee", "food", "Coffee to go.")
+	metro := w.app(t, "Metro Ride", "travel", "Metro tickets.")
+	user, token := w.user(t, "lily@example.com")
+	b := newBrowser(t, w.p.URL, testenv.BrowserOptions{Timeout: 3 * time.Minute})
+	b.signIn(token)
+
+	// Favourite from the capsule menu of a running app.
+	b.open("/app/" + coffee.ID + "/")
+	b.waitTop(`document.querySelector('.om-app[data-app="` + coffee.ID + `"]:not([hidden])')`)
+	b.waitTop(`window.OpenMiniHost && document.querySelector('script[src*="host-discovery"]') && true`)
+	b.tap(`.om-app[data-app="` + coffee.ID + `"] .om-more`)
+	b.clickSheet("menu", `button[data-index="1"]`)
+	b.waitTop(`!document.getElementById('om-toast').hidden && document.getElementById('om-toast').textContent.includes('Added to favourites')`)
+	if favs, err := w.p.Discovery.Favourites(w.ctx, user); err != nil || len(favs) != 1 || favs[0].AppID != coffee.ID {
+		t.Fatalf("favourites after the menu: %+v, %v", favs, err)
+	}
+	b.open("/app/" + metro.ID + "/")
+	b.waitTop(`document.querySelector('.om-app[data-app="` + metro.ID + `"]:not([hidden])')`)
+
+	// A fresh page of "my mini programs": nothing is running.
+	b.open("/my")
+	b.waitTop(`document.querySelector('#omd-favourites a[data-open="favourite"]')`)
+	var recent, favs []string
+	b.top(`[...document.querySelectorAll('#omd-recent li[data-app]')].map((li) => li.dataset.app)`, &recent)
+	b.top(`[...document.querySelectorAll('#omd-favourites li[data-app]')].map((li) => li.dataset.app)`, &favs)
+	if strings.Join(recent, ",") != metro.ID+","+coffee.ID || strings.Join(favs, ",") != coffee.ID {
+		t.Fatalf("my mini programs: recent %v, favourites %v", recent, favs)
+	}
+	b.fits("my mini programs")
+
+	// One tap: the favourite opens; leave it running; the recent one opens.
+	b.tap(`#omd-favourites a[data-open="favourite"]`)
+	b.waitTop(`document.querySelector('.om-app[data-app="` + coffee.ID + `"]:not([hidden])')`)
+	app, scene, favLaunch := b.onScreen()
+	if app != coffee.ID || scene != "favourite" || favLaunch == 0 {
+		t.Fatalf("from favourites: %s, scene %s, launch %v", app, scene, favLaunch)
+	}
+	time.Sleep(1200 * time.Millisecond) // on screen for a moment
+	b.tap(".om-app:not([hidden]) .om-close")
+	b.tap(`#om-tabs a[data-tab="om-my"]`)
+	b.waitTop(`!document.getElementById('om-my').hidden && document.querySelector('#omd-recent a[data-open="recent"]')`)
+	b.tap(`#omd-recent li[data-app="` + metro.ID + `"] a[data-open="recent"]`)
+	b.waitTop(`document.querySelector('.om-app[data-app="` + metro.ID + `"]:not([hidden])')`)
+	if app, scene, _ := b.onScreen(); app != metro.ID || scene != "recent" {
+		t.Fatalf("from recent: %s, scene %s", app, scene)
+	}
+	// Back to the coffee shop, still running: no new launch.
+	b.tap(".om-app:not([hidden]) .om-close")
+	b.tap(`#om-tabs a[data-tab="om-my"]`)
+	b.waitTop(`!document.getElementById('om-my').hidden && document.querySelector('#omd-recent li[data-app="` + coffee.ID + `"] a')`)
+	b.tap(`#omd-recent li[data-app="` + coffee.ID + `"] a`)
+	b.waitTop(`document.querySelector('.om-app[data-app="` + coffee.ID + `"]:not([hidden])')`)
+	var alive []string
+	b.top(`OpenMiniHost.alive()`, &alive)
+	if len(alive) != 2 {
+		t.Errorf("running after switching: %v", alive)
+	}
+	if sc := w.scenes(t, coffee.ID); sc[discovery.SceneFavourite] != 1 || sc[discovery.SceneLink] != 1 || sc[discovery.SceneRecent] != 0 {
+		t.Errorf("coffee launches by scene: %v (the switch back is not a launch)", sc)
+	}
+	if sc := w.scenes(t, metro.ID); sc[discovery.SceneRecent] != 1 {
+		t.Errorf("metro launches by scene: %v", sc)
+	}
+	// The time the coffee shop was on screen after opening it from
+	// favourites (at least the 1.2 s waited) was reported when the user
+	// left it, and analytics averages it in.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var fg int64
+		if err := w.p.DB.QueryRow(w.ctx, `SELECT foreground_ms FROM discovery_launches WHERE id = ?`, int64(favLaunch)).Scan(&fg); err != nil {
+			t.Fatal(err)
+		}
+		var rep discovery.Report
+		w.dev.Must(t, 200, "GET", "/api/v1/apps/"+coffee.ID+"/analytics", nil, &rep)
+		if fg >= 1200 && rep.Totals.AvgSessionMs > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the favourite launch's foreground time: %d ms; analytics %+v", fg, rep.Totals)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// The star takes it out of favourites.
+	b.open("/my?lang=zh-Hans")
+	b.waitTop(`document.querySelector('#omd-favourites [data-favourite="` + coffee.ID + `"]')`)
+	var heading string
+	b.top(`document.querySelector('#omd-favourites h2').textContent`, &heading)
+	if heading != "我的收藏" {
+		t.Errorf("favourites heading in Chinese: %q", heading)
+	}
+	b.tap(`#omd-favourites [data-favourite="` + coffee.ID + `"]`)
+	b.waitTop(`!document.querySelector('#omd-favourites li[data-app]')`)
+	if favs, _ := w.p.Discovery.Favourites(w.ctx, user); len(favs) != 0 {
+		t.Errorf("favourites after the star: %+v", favs)
+	}
+}
+
+// TestRecommendationWithReasonInChromium: after the user opens a mini
+// program, the home page recommends one that people who use it also use,
+// saying so; the user hides it for good. Someone not signed in gets
+// trending ones, with that reason.
+func TestRecommendationWithReasonInChromium(t *testing.T) {
+	w := newDiscoWorld(t)
+	coffee := w.app(t, "Corner Coffee", "food", "Coffee to go.")
+	bakery := w.app(t, "Bread Bakery", "food", "Fresh bread every morning.")
+	w.app(t, "Metro Ride", "travel", "Metro tickets.")
+	// Three people use the coffee shop and the bakery.
+	for _, email := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+		id, _ := w.user(t, email)
+		for _, app := range []string{coffee.ID, bakery.ID} {
+			if _, err := w.p.Discovery.RecordLaunch(w.ctx, discovery.Launch{AccountID: id, AppID: app, Scene: discovery.SceneLink}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	user, token := w.user(t, "lily@example.com")
+	b := newBrowser(t, w.p.URL, testenv.BrowserOptions{Timeout: 3 * time.Minute})
+	b.signIn(token)
+	b.open("/")
+	var before []string
+	b.top(`[...document.querySelectorAll('#omd-recs li[data-app]')].map((li) => li.dataset.app + ':' + li.dataset.kind)`, &before)
+
+	// Lily opens the coffee shop; the platform's refresh job runs.
+	b.open("/app/" + coffee.ID + "/")
+	b.waitTop(`document.querySelector('.om-app[data-app="` + coffee.ID + `"]:not([hidden])')`)
+	if err := w.p.Discovery.Refresh(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.tap(".om-app:not([hidden]) .om-close")
+	rec := `#omd-recs li[data-app="` + bakery.ID + `"][data-kind="also_used"]`
+	b.waitTop(`document.querySelector('` + rec + `')`)
+	var reason string
+	b.top(`document.querySelector('`+rec+` .omd-reason').textContent`, &reason)
+	if reason != "Because you use Corner Coffee" {
+		t.Errorf("reason shown: %q (before using anything: %v)", reason, before)
+	}
+	b.fits("recommendations")
+
+	// Hidden for good.
+	b.tap(rec + ` [data-hide]`)
+	b.waitTop(`!document.querySelector('#omd-recs li[data-app="` + bakery.ID + `"]')`)
+	if hidden, err := w.p.Discovery.HiddenRecommendations(w.ctx, user); err != nil || len(hidden) != 1 || hidden[0].AppID != bakery.ID {
+		t.Fatalf("hidden recommendations: %+v, %v", hidden, err)
+	}
+	b.open("/")
+	b.waitTop(`document.querySelector('#omd-recs')`)
+	var after []string
+	b.top(`[...document.querySelectorAll('#omd-recs li[data-app]')].map((li) => li.dataset.app)`, &after)
+	for _, id := range after {
+		if id == bakery.ID {
+			t.Errorf("the hidden app is recommended again: %v", after)
+		}
+	}
+
+	// Someone not signed in: what is trending, with the reason.
+	anon := newBrowser(t, w.p.URL, testenv.BrowserOptions{Timeout: 3 * time.Minute})
+	anon.open("/?lang=zh-Hans")
+	anon.waitTop(`document.querySelector('#omd-recs li[data-kind="trending"]')`)
+	var zh string
+	anon.top(`document.querySelector('#omd-recs li[data-kind="trending"] .omd-reason').textContent`, &zh)
+	if zh != "正在流行" {
+		t.Errorf("trending reason in Chinese: %q", zh)
+	}
 }

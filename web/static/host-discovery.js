@@ -73,32 +73,37 @@
   let homeStale = false; // a mini program was opened since the home was drawn
   let myStale = false;
 
+  // refresh replaces a view's body with the server's fragment; the body
+  // carries data-loading while a request is under way.
+  async function refresh(box, url) {
+    box.dataset.loading = '1';
+    try {
+      const out = await get(url);
+      box.innerHTML = out.html;
+      return true;
+    } catch (err) {
+      toast(T(err.message), 'error', 3000);
+      return false;
+    } finally {
+      delete box.dataset.loading;
+    }
+  }
+
   async function loadHome(q) {
     const box = homeBox();
     if (!box) return;
     const params = new URLSearchParams();
     if (q) params.set('q', q);
     else if (position) { params.set('lat', position.lat); params.set('lng', position.lng); }
-    try {
-      const out = await get('/host/api/discovery/home?' + params);
-      box.innerHTML = out.html;
-      homeStale = false;
-      wireHome();
-    } catch (err) {
-      toast(T(err.message), 'error', 3000);
-    }
+    homeStale = false;
+    if (await refresh(box, '/host/api/discovery/home?' + params)) wireHome();
   }
 
   async function loadMy() {
     const box = myBox();
     if (!box) return;
-    try {
-      const out = await get('/host/api/discovery/my');
-      box.innerHTML = out.html;
-      myStale = false;
-    } catch (err) {
-      toast(T(err.message), 'error', 3000);
-    }
+    myStale = false;
+    await refresh(box, '/host/api/discovery/my');
   }
 
   // setSearchURL keeps the address bar's ?q= in step with the home view.
