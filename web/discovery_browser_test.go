@@ -270,6 +270,10 @@ func TestMyMiniProgramsInChromium(t *testing.T) {
 	if favs, _ := w.p.Discovery.Favourites(w.ctx, user); len(favs) != 0 {
 		t.Errorf("favourites after the star: %+v", favs)
 	}
+	// The page opened on "my mini programs" fills the home view when the
+	// user goes there.
+	b.tap(`#om-tabs a[data-tab="om-home"]`)
+	b.waitTop(`!document.getElementById('om-home').hidden && !document.querySelector('[data-pending]') && document.querySelector('#om-home-body .omd-search')`)
 }
 
 // TestRecommendationWithReasonInChromium: after the user opens a mini

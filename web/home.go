@@ -27,6 +27,7 @@ import (
 
 // hostHome is what the two blocks show.
 type hostHome struct {
+	View     string // om-home or om-my: the block it fills
 	SignedIn bool
 	// Home view.
 	Query     string
@@ -56,14 +57,23 @@ type homeRec struct {
 	Reason string
 }
 
+// For is h when it fills view's block, else nil (the block then waits
+// for the script to load it).
+func (h *hostHome) For(view string) *hostHome {
+	if h == nil || h.View != view {
+		return nil
+	}
+	return h
+}
+
 // Open is the launch link of an app from one of the home's lists, with
 // the scene the launch is recorded with.
-func (hostHome) Open(appID, scene string) string {
+func (*hostHome) Open(appID, scene string) string {
 	return "/app/" + url.PathEscape(appID) + "/?om_scene=" + url.QueryEscape(scene)
 }
 
 // Snippet is the start of a description, for a result line.
-func (hostHome) Snippet(s string) string {
+func (*hostHome) Snippet(s string) string {
 	const n = 90
 	if utf8.RuneCountInString(s) <= n {
 		return s
@@ -104,7 +114,7 @@ func (s *Server) loadHostHome(r *http.Request, loc *discovery.Point) *hostHome {
 	ctx := r.Context()
 	lang := requestLang(r)
 	a, signed := accountFrom(ctx)
-	h := &hostHome{SignedIn: signed, Nearby: loc != nil}
+	h := &hostHome{View: "om-home", SignedIn: signed, Nearby: loc != nil}
 	warn := func(what string, err error) {
 		s.log.WarnContext(ctx, "discovery: home view", "part", what, "err", err)
 	}
@@ -160,7 +170,7 @@ func (s *Server) loadHostHome(r *http.Request, loc *discovery.Point) *hostHome {
 // loadHostMy gathers "my mini programs" for a signed-in user.
 func (s *Server) loadHostMy(r *http.Request) *hostHome {
 	a, ok := accountFrom(r.Context())
-	h := &hostHome{SignedIn: ok}
+	h := &hostHome{View: "om-my", SignedIn: ok}
 	if !ok {
 		return h
 	}
