@@ -54,6 +54,7 @@ func (p *Platform) seedDemo(ctx context.Context) error {
 		p.seedDemoApps,
 		p.seedDemoIdentity,
 		p.seedDemoPay,
+		p.seedDemoDiscovery,
 	} {
 		if err := step(ctx, w); err != nil {
 			return err
