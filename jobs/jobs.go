@@ -17,7 +17,9 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,6 +71,9 @@ type Queue struct {
 	kinds    map[string]Kind
 	wake     chan struct{}
 	periodic []periodic
+
+	leaseOnce sync.Once
+	lease     string
 
 	Processed atomic.Int64 // jobs finished successfully on this replica
 	Failed    atomic.Int64 // attempts that returned an error on this replica
@@ -285,13 +290,14 @@ func (q *Queue) claim(ctx context.Context) (Job, bool, error) {
 	}
 	var j Job
 	var payload string
-	lease := q.opts.Now().Add(q.maxTimeout() + 30*time.Second).UnixMilli()
-	err := q.db.QueryRow(ctx, `UPDATE jobs SET state = 'running', locked_by = ?, locked_until = ?, attempts = attempts + 1
+	// Each job is leased for its own kind's timeout plus 30 seconds, so a
+	// job whose replica died is taken over as soon as its kind allows.
+	err := q.db.QueryRow(ctx, `UPDATE jobs SET state = 'running', locked_by = ?, locked_until = CAST(? AS BIGINT) + `+q.leaseExpr()+`, attempts = attempts + 1
 		WHERE id = (SELECT id FROM jobs
 		            WHERE (state = 'queued' AND run_at <= ?) OR (state = 'running' AND locked_until < ?)
 		            ORDER BY run_at, id LIMIT 1`+lock+`)
 		RETURNING id, kind, payload, attempts, max_attempts`,
-		q.workerID, lease, now, now).Scan(&j.ID, &j.Kind, &payload, &j.Attempt, &j.MaxAttempts)
+		q.workerID, now, now, now).Scan(&j.ID, &j.Kind, &payload, &j.Attempt, &j.MaxAttempts)
 	if errors.Is(err, sqldb.ErrNotFound) {
 		return Job{}, false, nil
 	}
@@ -302,15 +308,27 @@ func (q *Queue) claim(ctx context.Context) (Job, bool, error) {
 	return j, true, nil
 }
 
-func (q *Queue) maxTimeout() time.Duration {
-	max := time.Minute
-	for _, k := range q.kinds {
-		if k.Timeout > max {
-			max = k.Timeout
+// leaseExpr is the SQL for a claimed job's lease length in milliseconds:
+// its kind's timeout plus 30 seconds (a minute and a half for kinds this
+// replica does not know).
+func (q *Queue) leaseExpr() string {
+	q.leaseOnce.Do(func() {
+		names := make([]string, 0, len(q.kinds))
+		for name := range q.kinds {
+			names = append(names, name)
 		}
-	}
-	return max
+		sort.Strings(names)
+		var b strings.Builder
+		b.WriteString("CASE kind")
+		for _, name := range names {
+			fmt.Fprintf(&b, " WHEN '%s' THEN %d", strings.ReplaceAll(name, "'", "''"), (q.kinds[name].Timeout + 30*time.Second).Milliseconds())
+		}
+		fmt.Fprintf(&b, " ELSE %d END", (time.Minute + 30*time.Second).Milliseconds())
+		q.lease = b.String()
+	})
+	return q.lease
 }
+
 
 func (q *Queue) runOne(ctx context.Context, j Job) {
 	log := q.opts.Logger.With("job_id", j.ID, "kind", j.Kind, "attempt", j.Attempt)

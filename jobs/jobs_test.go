@@ -233,3 +233,31 @@ func TestQueue(t *testing.T) {
 		})
 	})
 }
+
+// TestLeaseFollowsTheKind checks that a claimed job is leased for its own
+// kind's timeout, not the longest of all kinds: a webhook cut off by a
+// dying replica is retried soon even when a slow roll-up kind exists.
+func TestLeaseFollowsTheKind(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		release := make(chan struct{})
+		q := newQueue(db)
+		q.Register("quick", jobs.Kind{Timeout: 10 * time.Second, Handler: func(ctx context.Context, j jobs.Job) error { <-release; return nil }})
+		q.Register("slow", jobs.Kind{Timeout: 10 * time.Minute, Handler: func(ctx context.Context, j jobs.Job) error { return nil }})
+		id, err := jobs.Enqueue(ctx, db, "quick", 1, jobs.EnqueueOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start(t, q)
+		defer close(release)
+		var until int64
+		waitFor(t, "the quick job to be claimed", func() bool {
+			db.QueryRow(ctx, `SELECT locked_until FROM jobs WHERE id = ? AND state = 'running'`, id).Scan(&until)
+			return until > 0
+		})
+		lease := time.Until(time.UnixMilli(until))
+		if lease > 45*time.Second || lease < 30*time.Second {
+			t.Fatalf("a job of a 10-second kind is leased for %v, want about 40s", lease)
+		}
+	})
+}
