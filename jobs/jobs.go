@@ -329,7 +329,6 @@ func (q *Queue) leaseExpr() string {
 	return q.lease
 }
 
-
 func (q *Queue) runOne(ctx context.Context, j Job) {
 	log := q.opts.Logger.With("job_id", j.ID, "kind", j.Kind, "attempt", j.Attempt)
 	k, ok := q.kinds[j.Kind]
