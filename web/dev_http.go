@@ -220,7 +220,7 @@ func (s *Server) serveDevFile(w http.ResponseWriter, r *http.Request, name strin
 	h.Set("Content-Type", contentType(name))
 	body := f.Data
 	if slices.ContainsFunc(pkg.Manifest.Pages, func(p string) bool { return host.PageFile(p) == name }) {
-		body = assemblePage(f.Data, s.sdkURL())
+		body = assemblePage(f.Data, s.sdk().body)
 	}
 	h.Set("ETag", fmt.Sprintf(`"dev-%x"`, f.SHA256[:12]))
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))

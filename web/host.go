@@ -128,8 +128,12 @@ type hostData struct {
 	Problem    string
 	Strings    map[string]string
 	Scripts    []string // more host scripts (scanner, identity, payments)
-	Tabs       []hostTab
-	Version    string
+	// LateScripts are the same scripts' URLs when a mini program is being
+	// launched: the shell loads them once the entry page has loaded, so
+	// they do not compete with it for the browser's main thread.
+	LateScripts []string
+	Tabs        []hostTab
+	Version     string
 
 	// Discovery is what the home and "my mini programs" views show
 	// (home.go); nil for other views and when a mini program is opened.
@@ -186,6 +190,9 @@ func (s *Server) handleHostApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Launch, d.FirstFrame = l, s.firstFrame(l)
+	for _, sc := range d.Scripts {
+		d.LateScripts = append(d.LateScripts, assetURL(sc))
+	}
 	v.Title = l.Name
 	s.renderHost(w, r, http.StatusOK, v)
 }

@@ -62,8 +62,8 @@ func TestAppOriginHeadersAndSDKFiles(t *testing.T) {
 	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.StatusCode != 200 {
 		t.Errorf("page: %d %v", resp.StatusCode, resp.Header)
 	}
-	// The SDK goes first in <head>, under its content hash.
-	if i := strings.Index(body, "<head><script src=\"/_sdk/"); i < 0 || !strings.Contains(body, "/openmini.js\"></script>") {
+	// The SDK goes first in <head>, inline.
+	if i := strings.Index(body, "<head><script data-openmini-sdk=\"1\">var __OPENMINI_HOST__ = "); i < 0 || !strings.Contains(body, "window.openmini") {
 		t.Errorf("page without the SDK first in <head>:\n%s", body)
 	}
 

@@ -180,9 +180,27 @@
 
   // loaded runs once per page when its document finished loading (the
   // SDK says so; the iframe's load event is the fallback).
+  // loadExtensions loads the host's extension scripts (identity, payments,
+  // scanner...) that a cold launch defers until its first page has
+  // loaded, so they do not compete with it; a call to a method they
+  // provide waits for them. It resolves once all have run (or failed).
+  let extensions = null;
+  function loadExtensions() {
+    if (extensions) return extensions;
+    const list = readJSON('om-late-scripts') || [];
+    extensions = Promise.all(list.map((src) => new Promise((resolve) => {
+      const el = document.createElement('script');
+      el.src = src;
+      el.onload = el.onerror = () => resolve();
+      document.head.append(el);
+    })));
+    return extensions;
+  }
+
   function loaded(inst, page) {
     if (page.loaded) return;
     page.loaded = true;
+    loadExtensions();
     inst.loading.hidden = true;
     if (page.started && !page.readySent) { page.readySent = true; sendEvent(inst, page, 'page.ready'); }
   }
@@ -262,6 +280,7 @@
   // scan, or one another host script added); running mini programs stay
   // alive behind it.
   function showView(view) {
+    loadExtensions();
     if (current) hideInstance(current);
     const want = view && document.getElementById(view) ? view : 'om-home';
     document.querySelectorAll('.om-view').forEach((v) => { v.hidden = v.id !== want; });
@@ -439,7 +458,9 @@
       if (w) w.postMessage(Object.assign({ __om: 1, id }, msg), inst.l.origin);
     };
     try {
-      const fn = Object.prototype.hasOwnProperty.call(methods, method) ? methods[method] : null;
+      const has = () => Object.prototype.hasOwnProperty.call(methods, method);
+      if (!has()) await loadExtensions();
+      const fn = has() ? methods[method] : null;
       if (!fn) fail('unsupported', 'openmini.' + method + ' is not available in this host');
       const result = await fn(inst, page, params);
       reply({ ok: true, result: result === undefined ? {} : result });
