@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -342,4 +344,24 @@ func TestRecommendationWithReasonInChromium(t *testing.T) {
 	if zh != "正在流行" {
 		t.Errorf("trending reason in Chinese: %q", zh)
 	}
+
+	// Nearby: the coffee shop's merchant has a place; the visitor shares
+	// their position (about 180 m away) and gets it with the distance,
+	// again on the next visit without asking.
+	w.merchant(t, coffee.ID, "Corner Coffee Ltd", 31.2304, 121.4737)
+	if err := w.p.ReindexDiscovery(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	anon.run(cdpbrowser.SetPermission(&cdpbrowser.PermissionDescriptor{Name: "geolocation"}, cdpbrowser.PermissionSettingGranted).WithOrigin(w.p.URL),
+		emulation.SetGeolocationOverride().WithLatitude(31.2320).WithLongitude(121.4737).WithAccuracy(20))
+	anon.open("/?lang=zh-Hans")
+	anon.tap(`[data-nearby]:not([hidden])`)
+	near := `#omd-recs li[data-kind="nearby"][data-app="` + coffee.ID + `"] .omd-reason`
+	anon.waitTop(`document.querySelector('` + near + `')`)
+	anon.top(`document.querySelector('`+near+`').textContent`, &zh)
+	if zh != "附近，距你180米" {
+		t.Errorf("nearby reason: %q", zh)
+	}
+	anon.open("/")
+	anon.waitTop(`document.querySelector('` + near + `')`)
 }
