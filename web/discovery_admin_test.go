@@ -62,7 +62,7 @@ func TestOperatorDiscoveryPages(t *testing.T) {
 	want("at first", "food:"+coffee.ID+","+bakery.ID, "games:"+game.ID)
 
 	// Order: the bakery up, the games channel first.
-	post(food+"/apps/"+bakery.ID+"/promote")
+	post(food + "/apps/" + bakery.ID + "/promote")
 	post(games+"/move", "position", "1")
 	want("after promoting and moving", "games:"+game.ID, "food:"+bakery.ID+","+coffee.ID)
 	post(games+"/move", "delta", "1")
@@ -84,7 +84,7 @@ func TestOperatorDiscoveryPages(t *testing.T) {
 		t.Fatalf("reschedule: %d %s", resp.StatusCode, body)
 	}
 	want("after its schedule ended", "food:"+bakery.ID, "games:"+game.ID)
-	post(food+"/apps/"+coffee.ID+"/remove")
+	post(food + "/apps/" + coffee.ID + "/remove")
 	if c, _ := w.p.Discovery.ListChannels(w.ctx); len(c[0].Entries) != 1 {
 		t.Errorf("entries after removing: %+v", c[0].Entries)
 	}
@@ -123,7 +123,7 @@ func TestOperatorDiscoveryPages(t *testing.T) {
 	if err != nil || len(entries) == 0 || entries[0].Action != "discovery.remove" || !strings.Contains(entries[0].Detail, "counterfeit") {
 		t.Errorf("the developers' audit log: %+v, %v", entries, err)
 	}
-	post("/admin/discovery/apps/"+bakery.ID+"/restore")
+	post("/admin/discovery/apps/" + bakery.ID + "/restore")
 	if res, _ := w.p.Discovery.Search(w.ctx, discovery.SearchQuery{Text: "bread"}); len(res.Apps) != 1 {
 		t.Errorf("search after restoring: %+v", res.Apps)
 	}
