@@ -220,7 +220,7 @@ func (s *Server) serveVersionFile(w http.ResponseWriter, r *http.Request, appID,
 		}
 		sum := sha256.Sum256(body)
 		h.Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+		serveBytes(w, r, body)
 		return
 	}
 	h.Set("ETag", `"`+f.SHA256+`"`)
@@ -236,7 +236,32 @@ func (s *Server) serveVersionFile(w http.ResponseWriter, r *http.Request, appID,
 		s.renderError(w, r, err)
 		return
 	}
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	serveBytes(w, r, body)
+}
+
+// serveBytes answers with body. Plain GETs (the common case for immutable
+// files) are written in one call; conditional and Range requests go
+// through http.ServeContent.
+func serveBytes(w http.ResponseWriter, r *http.Request, body []byte) {
+	if r.Header.Get("Range") != "" || r.Header.Get("If-Range") != "" || r.Header.Get("If-Modified-Since") != "" {
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+		return
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		etag := w.Header().Get("ETag")
+		for _, t := range strings.Split(inm, ",") {
+			if t = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(t), "W/")); t == etag || t == "*" {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+		}
+	}
+	w.Header().Set("Accept-Ranges", "bytes")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
 }
 
 func acceptsGzip(r *http.Request) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,13 +17,15 @@ import (
 
 // metrics holds this server's Prometheus registry (no global registry).
 type metrics struct {
+	mu       sync.RWMutex
+	series   map[seriesKey]series
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 }
 
 func newMetrics(db *sqldb.DB, q *jobs.Queue) *metrics {
-	m := &metrics{reg: prometheus.NewRegistry()}
+	m := &metrics{reg: prometheus.NewRegistry(), series: map[seriesKey]series{}}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "openmini_http_requests_total",
 		Help: "HTTP requests by route pattern, method and status code.",
@@ -46,9 +49,33 @@ func newMetrics(db *sqldb.DB, q *jobs.Queue) *metrics {
 	return m
 }
 
+// series are the counter and histogram of one route, method and status,
+// looked up once: a request then costs two atomic updates.
+type series struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
 func (m *metrics) observe(route, method string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route).Observe(d.Seconds())
+	k := seriesKey{route, method, status}
+	m.mu.RLock()
+	sr, ok := m.series[k]
+	m.mu.RUnlock()
+	if !ok {
+		sr = series{m.requests.WithLabelValues(route, method, strconv.Itoa(status)), m.latency.WithLabelValues(route)}
+		m.mu.Lock()
+		if len(m.series) < 10000 {
+			m.series[k] = sr
+		}
+		m.mu.Unlock()
+	}
+	sr.count.Inc()
+	sr.latency.Observe(d.Seconds())
 }
 
 func (m *metrics) handler() http.Handler {

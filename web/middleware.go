@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -86,6 +87,23 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// ReadFrom keeps the ResponseWriter's own ReadFrom (sendfile for files)
+// reachable through the wrapper.
+func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	var n int64
+	var err error
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(r)
+	} else {
+		n, err = io.Copy(struct{ io.Writer }{w.ResponseWriter}, r)
+	}
+	w.size += n
+	return n, err
+}
+
 func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		if w.status == 0 {
@@ -146,8 +164,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				route == "app-origin" && status < 400 {
 				level = slog.LevelDebug
 			}
-			s.log.Log(ctx, level, "request", "method", r.Method, "host", r.Host, "path", r.URL.Path, "route", route,
-				"status", status, "bytes", sw.size, "duration_ms", float64(d.Microseconds())/1000, "remote", s.clientIP(r))
+			if s.log.Enabled(ctx, level) {
+				s.log.Log(ctx, level, "request", "method", r.Method, "host", r.Host, "path", r.URL.Path, "route", route,
+					"status", status, "bytes", sw.size, "duration_ms", float64(d.Microseconds())/1000, "remote", s.clientIP(r))
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})

@@ -19,10 +19,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -109,13 +111,20 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; op
 		fmt.Printf("openmini http://127.0.0.1:%s/_v/%s/common/a100k.bin Host: %s\nnginx http://127.0.0.1:%d/common/a100k.bin\n", port, v.SHA256, hostHdr, ngPort)
 		time.Sleep(time.Hour)
 	}
+	// The floor of Go's own HTTP server: the same bytes from memory, no
+	// middleware, no lookups. It shows how much of the gap to nginx is
+	// net/http itself.
+	goPort := bareGoServer(root)
+
 	fmt.Printf("# wrk -t%d -c%d -d%s on loopback; openmini on SQLite + folder blobs, in-process caches warm\n", *threads, *conns, *duration)
 	for _, n := range []string{"common/a1k.bin", "common/a100k.bin"} {
 		omURL := fmt.Sprintf("http://127.0.0.1:%s/_v/%s/%s", port, v.SHA256, n)
 		ngURL := fmt.Sprintf("http://127.0.0.1:%d/%s", ngPort, n)
+		goURL := fmt.Sprintf("http://127.0.0.1:%d/%s", goPort, n)
 		om := wrk(*threads, *conns, *duration, omURL, "Host: "+hostHdr)
 		ngr := wrk(*threads, *conns, *duration, ngURL, "")
-		fmt.Printf("%-18s openmini %9.0f req/s   nginx %9.0f req/s   ratio %.2f\n", n, om, ngr, om/ngr)
+		bare := wrk(*threads, *conns, *duration, goURL, "")
+		fmt.Printf("%-18s openmini %8.0f req/s   nginx %8.0f req/s   ratio %.2f   (bare Go net/http %8.0f req/s, %.2f of nginx)\n", n, om, ngr, om/ngr, bare, bare/ngr)
 	}
 }
 
@@ -160,4 +169,27 @@ func must(err error) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// bareGoServer serves the files under root from memory with nothing but
+// net/http, on a free port.
+func bareGoServer(root string) int {
+	files := map[string][]byte{}
+	for _, n := range []string{"common/a1k.bin", "common/a100k.bin"} {
+		b, err := os.ReadFile(filepath.Join(root, n))
+		must(err)
+		files["/"+n] = b
+	}
+	ln, err := netListen()
+	must(err)
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.Write(b)
+	}))
+	return ln.Addr().(*tcpAddr).Port
 }
