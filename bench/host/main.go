@@ -74,6 +74,11 @@ http { access_log off; sendfile on; include /etc/nginx/mime.types;
   server { listen 127.0.0.1:%[2]d; root %[1]s; } }
 `, root, ngPort)
 	must(os.WriteFile(filepath.Join(root, "nginx.conf"), []byte(conf), 0o644))
+	// The floor of any host that frames a page from another origin: a
+	// minimal static page whose only content is that iframe.
+	must(os.WriteFile(filepath.Join(root, "shell.html"), []byte(fmt.Sprintf(
+		`<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>shell</title>`+
+			`<iframe src="http://127.0.0.1:%d/pages/index.html" style="border:0;width:100%%;height:100vh"></iframe>`, ngPort)), 0o644))
 	ng := exec.Command(*nginx, "-c", filepath.Join(root, "nginx.conf"), "-p", root)
 	ng.Stderr = os.Stderr
 	must(ng.Start())
@@ -89,15 +94,19 @@ http { access_log off; sendfile on; include /etc/nginx/mime.types;
 	launch := p.URL + "/app/" + appID + "/"
 	static := fmt.Sprintf("http://127.0.0.1:%d/pages/index.html", ngPort)
 	b.cold(launch, true) // warm the server's caches (signature check, blobs)
-	var om, ref []time.Duration
+	framed := fmt.Sprintf("http://localhost:%d/shell.html", ngPort)
+	var om, ref, fr []time.Duration
 	for i := 0; i < *runs; i++ {
 		om = append(om, b.cold(launch, true))
 		ref = append(ref, b.cold(static, false))
+		fr = append(fr, b.cold(framed, true))
 	}
 	fmt.Printf("cold launch to the entry page's load event (median of %d, cache cleared each run)\n", *runs)
 	fmt.Printf("  openmini launch link   %7.1f ms\n", ms(median(om)))
 	fmt.Printf("  nginx static page      %7.1f ms\n", ms(median(ref)))
 	fmt.Printf("  ratio                  %7.2f  (target <= 1.5)\n", float64(median(om))/float64(median(ref)))
+	fmt.Printf("  nginx, the same page in an iframe of a minimal page on another origin %7.1f ms (%.2f of the static page; openmini is %.2f of it)\n",
+		ms(median(fr)), float64(median(fr))/float64(median(ref)), float64(median(om))/float64(median(fr)))
 
 	// Bridge round trips, timed inside the page.
 	b.cold(launch, true)

@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,7 @@ func main() {
 	conns := flag.Int("connections", 64, "wrk connections")
 	threads := flag.Int("threads", 2, "wrk threads")
 	nginx := flag.String("nginx", "/usr/sbin/nginx", "nginx binary")
+	cpuprofile := flag.String("cpuprofile", "", "write the server's CPU profile during the openmini runs to this file")
 	flag.Parse()
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "serving-bench-*")
@@ -121,7 +123,13 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; op
 		omURL := fmt.Sprintf("http://127.0.0.1:%s/_v/%s/%s", port, v.SHA256, n)
 		ngURL := fmt.Sprintf("http://127.0.0.1:%d/%s", ngPort, n)
 		goURL := fmt.Sprintf("http://127.0.0.1:%d/%s", goPort, n)
+		if *cpuprofile != "" {
+			f, err := os.Create(strings.TrimSuffix(*cpuprofile, ".pprof") + "-" + filepath.Base(n) + ".pprof")
+			must(err)
+			must(pprof.StartCPUProfile(f))
+		}
 		om := wrk(*threads, *conns, *duration, omURL, "Host: "+hostHdr)
+		pprof.StopCPUProfile()
 		ngr := wrk(*threads, *conns, *duration, ngURL, "")
 		bare := wrk(*threads, *conns, *duration, goURL, "")
 		fmt.Printf("%-18s openmini %8.0f req/s   nginx %8.0f req/s   ratio %.2f   (bare Go net/http %8.0f req/s, %.2f of nginx)\n", n, om, ngr, om/ngr, bare, bare/ngr)
