@@ -27,7 +27,9 @@ import (
 // The per-app origin, {appID}.{apps domain}, serves only that app's files:
 //
 //	/_v/{package sha256}/{file}  a file of one version, immutable; pages
-//	                             get the openmini SDK injected
+//	                             get the openmini SDK injected, so they
+//	                             are revalidated (ETag) instead: the SDK
+//	                             changes when the server is upgraded
 //	/_sdk/{hash}/openmini.js      the JS SDK, configured for this host
 //	/_sdk/openmini.mjs            the SDK as an ES module (re-exports the global)
 //	/_sdk/openmini.d.ts           the SDK's TypeScript types
@@ -204,9 +206,9 @@ func (s *Server) serveVersionFile(w http.ResponseWriter, r *http.Request, appID,
 		return
 	}
 	h := w.Header()
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	h.Set("Content-Type", contentType(name))
 	if isPage(v, name) {
+		h.Set("Cache-Control", "no-cache")
 		body, err := s.cachedBlob(ctx, "page:"+f.Key, func() ([]byte, error) {
 			raw, err := s.readFileBlob(ctx, f, f.Key)
 			if err != nil {
@@ -223,6 +225,7 @@ func (s *Server) serveVersionFile(w http.ResponseWriter, r *http.Request, appID,
 		serveBytes(w, r, body)
 		return
 	}
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	h.Set("ETag", `"`+f.SHA256+`"`)
 	h.Add("Vary", "Accept-Encoding")
 	key := f.Key

@@ -62,6 +62,22 @@ func TestAppOriginHeadersAndSDKFiles(t *testing.T) {
 	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.StatusCode != 200 {
 		t.Errorf("page: %d %v", resp.StatusCode, resp.Header)
 	}
+	// A page carries the SDK, which a server upgrade changes: revalidated
+	// by its ETag, never kept blindly. Other package files are immutable.
+	if etag := resp.Header.Get("ETag"); etag == "" || resp.Header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("page caching: %v", resp.Header)
+	} else {
+		req, _ := http.NewRequest("GET", f.Base+"pages/index.html", nil)
+		req.Header.Set("If-None-Match", etag)
+		if r2, err := c.Do(req); err != nil || r2.StatusCode != http.StatusNotModified {
+			t.Errorf("revalidating the page: %v %v", r2, err)
+		} else {
+			r2.Body.Close()
+		}
+	}
+	if r3, _ := get(t, w, c, f.Base+"app.css"); r3.StatusCode != 200 || r3.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Errorf("app.css caching: %d %v", r3.StatusCode, r3.Header)
+	}
 	// The SDK goes first in <head>, inline.
 	if i := strings.Index(body, "<head><script data-openmini-sdk=\"1\">var __OPENMINI_HOST__ = "); i < 0 || !strings.Contains(body, "window.openmini") {
 		t.Errorf("page without the SDK first in <head>:\n%s", body)
