@@ -124,9 +124,13 @@ func TestHomeSearchAndChannelsInChromium(t *testing.T) {
 		t.Errorf("opened from the results: %s, scene %s, launch %v", app, scene, id)
 	}
 
-	// English: a suggestion opens the app directly.
+	// English: a suggestion opens the app directly. Back home, the home
+	// view is drawn again (an app was opened since); wait for the new
+	// search box, so typing does not go into the one being replaced.
+	b.top(`(() => { document.querySelector('.omd-search').dataset.stale = '1'; return 1; })()`, nil)
 	b.tap(".om-app:not([hidden]) .om-close")
 	b.waitTop(`!document.getElementById('om-home').hidden`)
+	b.waitTop(`document.querySelector('#om-home-body:not([data-loading]) .omd-search[data-wired]:not([data-stale])')`)
 	b.top(`(() => { const i = document.querySelector('`+input+`'); i.value = ''; return 1; })()`, nil)
 	b.run(chromedp.Click(input, chromedp.ByQuery), chromedp.SendKeys(input, "metr", chromedp.ByQuery))
 	b.waitTop(`document.querySelector('#omd-suggest:not([hidden]) a[data-app="` + metro.ID + `"]')`)

@@ -96,7 +96,18 @@
     if (q) params.set('q', q);
     else if (position) { params.set('lat', position.lat); params.set('lng', position.lng); }
     homeStale = false;
-    if (await refresh(box, '/host/api/discovery/home?' + params)) wireHome();
+    // Someone typing into the search box while it is drawn again keeps
+    // their text, focus and caret.
+    const old = box.querySelector('.omd-search input[name="q"]');
+    const typing = old && document.activeElement === old ? { v: old.value, s: old.selectionStart, e: old.selectionEnd } : null;
+    if (!(await refresh(box, '/host/api/discovery/home?' + params))) return;
+    wireHome();
+    const input = typing && box.querySelector('.omd-search input[name="q"]');
+    if (input) {
+      input.value = typing.v;
+      input.focus();
+      input.setSelectionRange(typing.s, typing.e);
+    }
   }
 
   async function loadMy() {
