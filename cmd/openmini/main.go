@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -61,8 +63,47 @@ func commands() []command {
 	return cmds
 }
 
-// Version is set at build time with -ldflags "-X main.Version=...".
+// Version is set at build time with -ldflags "-X main.Version=...";
+// otherwise it comes from the module version or the VCS revision Go
+// records in the binary (see buildVersion).
 var Version = "dev"
+
+func init() {
+	if Version == "dev" {
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			Version = buildVersion(bi)
+		}
+	}
+}
+
+// buildVersion names a build without an explicit version: the module's
+// version when it was installed as one, else "dev" with the commit
+// (and "+dirty" for uncommitted changes), else "dev".
+func buildVersion(bi *debug.BuildInfo) string {
+	if v := bi.Main.Version; v != "" && v != "(devel)" && !strings.Contains(v, "+dirty") {
+		return v
+	}
+	var rev string
+	dirty := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "+dirty"
+	}
+	return "dev-" + rev
+}
 
 func cmdVersion(ctx context.Context, c *cli, args []string) error {
 	fmt.Fprintf(c.stdout, "openmini %s\n", Version)
