@@ -92,14 +92,9 @@ type webhookJob struct {
 // the merchant has a webhook URL, queues its delivery in the same
 // transaction: the event exists exactly when the change committed.
 func (s *Service) emit(ctx context.Context, tx *sqldb.Tx, m *Merchant, typ string, o *Order, r *Refund, now time.Time) error {
-	id := newID("evt")
-	body, err := json.Marshal(eventBody{ID: id, Type: typ, Created: now.Unix(), Data: eventData{Order: o, Refund: r}})
+	id, body, state, err := newEvent(m, typ, o, r, now)
 	if err != nil {
-		return fmt.Errorf("event %s: %w", typ, err)
-	}
-	state := EventPending
-	if m.WebhookURL == "" {
-		state = EventNoEndpoint
+		return err
 	}
 	var refundID any
 	if r != nil {
@@ -116,6 +111,20 @@ func (s *Service) emit(ctx context.Context, tx *sqldb.Tx, m *Merchant, typ strin
 		}
 	}
 	return nil
+}
+
+// newEvent makes the ID, payload and first state of an event.
+func newEvent(m *Merchant, typ string, o *Order, r *Refund, now time.Time) (id string, body []byte, state string, err error) {
+	id = newID("evt")
+	body, err = json.Marshal(eventBody{ID: id, Type: typ, Created: now.Unix(), Data: eventData{Order: o, Refund: r}})
+	if err != nil {
+		return "", nil, "", fmt.Errorf("event %s: %w", typ, err)
+	}
+	state = EventPending
+	if m.WebhookURL == "" {
+		state = EventNoEndpoint
+	}
+	return id, body, state, nil
 }
 
 // retryDelay is the wait after a failed delivery attempt (1-based): base

@@ -111,16 +111,14 @@ func (e *insufficientError) Error() string {
 	return fmt.Sprintf("ledger account %d (%s) has too little balance", e.acct.id, e.acct.kind)
 }
 
-// post writes a journal entry and updates the balances of its accounts,
-// inside tx. Zero postings are dropped. A debit that would take an account
-// below zero (except capital and funding) fails with *insufficientError and
-// nothing is written; the caller's transaction must then roll back.
-func (s *Service) post(ctx context.Context, tx sqldb.Querier, e entry) (int64, error) {
+// normalized returns the entry's postings ready to write: one per
+// account, zero ones dropped, checked to sum to zero, in lock order.
+func (e entry) normalized() ([]posting, error) {
 	ps := make([]posting, 0, len(e.postings))
 	var sum int64
 	for _, p := range e.postings {
 		if p.acct.id == 0 {
-			return 0, fmt.Errorf("post %s %s: posting without account", e.kind, e.ref)
+			return nil, fmt.Errorf("post %s %s: posting without account", e.kind, e.ref)
 		}
 		sum += p.amount
 		merged := false
@@ -136,10 +134,10 @@ func (s *Service) post(ctx context.Context, tx sqldb.Querier, e entry) (int64, e
 	}
 	ps = slices.DeleteFunc(ps, func(p posting) bool { return p.amount == 0 })
 	if sum != 0 {
-		return 0, fmt.Errorf("post %s %s: postings sum to %d, not zero", e.kind, e.ref, sum)
+		return nil, fmt.Errorf("post %s %s: postings sum to %d, not zero", e.kind, e.ref, sum)
 	}
 	if len(ps) < 2 {
-		return 0, fmt.Errorf("post %s %s: fewer than two non-zero postings", e.kind, e.ref)
+		return nil, fmt.Errorf("post %s %s: fewer than two non-zero postings", e.kind, e.ref)
 	}
 	sort.SliceStable(ps, func(i, j int) bool {
 		ri, rj := lockRank[ps[i].acct.kind], lockRank[ps[j].acct.kind]
@@ -148,12 +146,24 @@ func (s *Service) post(ctx context.Context, tx sqldb.Querier, e entry) (int64, e
 		}
 		return ps[i].acct.id < ps[j].acct.id
 	})
+	return ps, nil
+}
+
+// post writes a journal entry and updates the balances of its accounts,
+// inside tx. Zero postings are dropped. A debit that would take an account
+// below zero (except capital and funding) fails with *insufficientError and
+// nothing is written; the caller's transaction must then roll back.
+func (s *Service) post(ctx context.Context, tx sqldb.Querier, e entry) (int64, error) {
+	ps, err := e.normalized()
+	if err != nil {
+		return 0, err
+	}
 	at := ms(e.at)
 	if s.db.Dialect() == sqldb.Postgres {
 		return s.postPG(ctx, tx, e, ps)
 	}
 	var entryID int64
-	err := tx.QueryRow(ctx, `INSERT INTO pay_entries (kind, ref, memo, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+	err = tx.QueryRow(ctx, `INSERT INTO pay_entries (kind, ref, memo, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
 		e.kind, e.ref, e.memo, at).Scan(&entryID)
 	if err != nil {
 		return 0, fmt.Errorf("post %s %s: entry: %w", e.kind, e.ref, err)

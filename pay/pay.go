@@ -152,6 +152,18 @@ func (s *Service) payOrder(ctx context.Context, r PayRequest) (*Order, error) {
 	if err != nil {
 		return nil, internal("pay order", err)
 	}
+	if s.db.Dialect() == sqldb.Postgres && r.CampaignID == 0 && waiverID == 0 && m.Status == MerchantActive && o.State == StateCreated {
+		// The common case on PostgreSQL: one statement, one round trip.
+		paid, err := s.payOrderPG(ctx, m, o, r.AccountID, fee, now)
+		if err == nil {
+			s.notify()
+			return paid, nil
+		}
+		if !errors.Is(err, errOrderNotOpen) {
+			return nil, internal("pay order", err)
+		}
+		// Nothing was written; the transaction below says why.
+	}
 	var expired error
 	var paid *Order
 	err = s.tx(ctx, func(tx *sqldb.Tx) error {

@@ -1,0 +1,128 @@
+package pay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openmini/openmini/sqldb"
+)
+
+// payOrderPG pays an open order from payer's wallet in one PostgreSQL
+// statement, the common case of a payment: no coupon and a fee known
+// before (no waiver to use up). One statement is atomic on its own, so
+// the order's new state, the balances, the journal entry with its
+// postings, the order.paid event and its webhook job are all written or
+// none is, in one round trip instead of a transaction of nine.
+//
+// The rows are locked in the same order as everywhere else: the order
+// first, then the accounts in lock order (each balance update waits for
+// the one before it through EXISTS). A wallet that cannot cover the
+// amount trips pay_accounts_balance_nonneg and nothing is written. It
+// returns errOrderNotOpen, writing nothing, when the order was no longer
+// open; the caller's transactional path then says why. Any other failure
+// leaves nothing written either.
+func (s *Service) payOrderPG(ctx context.Context, m *Merchant, o *Order, payer, fee int64, now time.Time) (*Order, error) {
+	fees, err := s.platformAccount(ctx, KindFeeIncome)
+	if err != nil {
+		return nil, err
+	}
+	wallet, err := s.walletAccount(ctx, payer)
+	if err != nil {
+		return nil, err
+	}
+	paid := o.copy()
+	paid.State, paid.PayerID, paid.Discount, paid.Fee = StatePaid, payer, 0, fee
+	paid.PaidAt = now.UTC().Truncate(time.Millisecond)
+	paid.UserPaid, paid.Net = paid.Amount, paid.Amount-fee
+	e := entry{kind: "payment", ref: o.ID, memo: clip(m.Name, 100), at: now, postings: []posting{
+		{wallet, -o.Amount},
+		{accountRef{m.AccountID, KindMerchant}, o.Amount - fee},
+		{fees, fee},
+	}}
+	ps, err := e.normalized()
+	if err != nil {
+		return nil, err
+	}
+	evID, body, evState, err := newEvent(m, EventOrderPaid, paid, nil, now)
+	if err != nil {
+		return nil, err
+	}
+	at := ms(now)
+
+	var q strings.Builder
+	args := []any{payer, fee, at, o.ID} // $1..$4
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	q.WriteString(`WITH o AS (UPDATE pay_orders SET state = 'paid', payer_id = $1, fee = $2, paid_at = $3, updated_at = $3
+		WHERE id = $4 AND state = 'created' AND expires_at > $3 AND (payer_id IS NULL OR payer_id = $1) RETURNING id)`)
+	prev := "o"
+	for i, p := range ps {
+		fmt.Fprintf(&q, `, b%d AS (UPDATE pay_accounts SET balance = balance + %s::bigint WHERE id = %s::bigint AND EXISTS (SELECT 1 FROM %s) RETURNING id, balance)`,
+			i, arg(p.amount), arg(p.acct.id), prev)
+		prev = "b" + strconv.Itoa(i)
+	}
+	fmt.Fprintf(&q, `, ev AS (INSERT INTO pay_events (id, merchant_id, type, order_id, payload, state, created_at)
+		SELECT %s, %s::bigint, %s, id, %s, %s, $3 FROM o RETURNING id)`,
+		arg(evID), arg(m.ID), arg(EventOrderPaid), arg(string(body)), arg(evState))
+	if evState == EventPending {
+		job, err := json.Marshal(webhookJob{EventID: evID})
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&q, `, jb AS (INSERT INTO jobs (kind, payload, state, max_attempts, run_at, created_at)
+			SELECT %s, %s, 'queued', %s::bigint, %s::bigint, %s::bigint FROM ev RETURNING id)`,
+			arg(KindWebhook), arg(string(job)), arg(s.webhookAttempts), arg(time.Now().UnixMilli()), arg(time.Now().UnixMilli()))
+	}
+	fmt.Fprintf(&q, `, en AS (INSERT INTO pay_entries (kind, ref, memo, created_at) SELECT %s, %s, %s, $3 FROM %s RETURNING id)`,
+		arg(e.kind), arg(e.ref), arg(e.memo), prev)
+	q.WriteString(`, po AS (INSERT INTO pay_postings (entry_id, account_id, currency, amount, balance_after, created_at)
+		SELECT en.id, b.id, ` + arg(s.cfg.Currency) + `, v.amount, b.balance, $3 FROM en, (`)
+	for i := range ps {
+		if i > 0 {
+			q.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&q, "SELECT id, balance FROM b%d", i)
+	}
+	q.WriteString(`) b JOIN (VALUES `)
+	for i, p := range ps {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "(%s::bigint, %s::bigint)", arg(p.acct.id), arg(p.amount))
+	}
+	// The last line refuses, by a division by zero that rolls the whole
+	// statement back, to take the order without all of its postings
+	// (which cannot happen while every account exists).
+	fmt.Fprintf(&q, `) AS v (account_id, amount) ON v.account_id = b.id RETURNING entry_id)
+		SELECT (SELECT count(*) FROM o), 1 / ((SELECT count(*) FROM o) = 0 OR (SELECT count(*) FROM po) = %d)::int`, len(ps))
+
+	var took, complete int
+	for attempt := 0; ; attempt++ {
+		err = s.db.QueryRow(ctx, q.String(), args...).Scan(&took, &complete)
+		if err == nil || !errors.Is(err, sqldb.ErrBusy) || attempt >= 8 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Duration(1+mrand.IntN(4<<attempt)) * time.Millisecond):
+		}
+	}
+	switch {
+	case errors.Is(err, sqldb.ErrCheck) || err != nil && strings.Contains(err.Error(), "pay_accounts_balance_nonneg"):
+		return nil, ErrInsufficientFunds
+	case err != nil:
+		return nil, fmt.Errorf("pay order %s in one statement: %w", o.ID, err)
+	case took == 0:
+		return nil, errOrderNotOpen
+	}
+	return paid, nil
+}
