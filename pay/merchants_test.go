@@ -78,8 +78,14 @@ func TestMerchants(t *testing.T) {
 		wantCode(t, err, openmini.EFORBIDDEN)
 		_, err = e.svc.CreateOrder(e.ctx, m.ID, "a3", pay.OrderRequest{Amount: 1_00})
 		wantCode(t, err, openmini.EFORBIDDEN)
+		_, err = e.svc.CreateOrder(e.ctx, 999999, "a3", pay.OrderRequest{Amount: 1_00})
+		wantCode(t, err, openmini.ENOTFOUND)
 		if err := e.svc.SetMerchantStatus(e.ctx, m.ID, pay.MerchantActive); err != nil {
 			t.Fatal(err)
+		}
+		// The refused request left nothing behind: its key works now.
+		if o, err := e.svc.CreateOrder(e.ctx, m.ID, "a3", pay.OrderRequest{Amount: 1_00}); err != nil || o.State != pay.StateCreated {
+			t.Fatalf("the key of a refused order: %v %v", o, err)
 		}
 		if err := e.svc.RevokeAPIKey(e.ctx, m.ID, key.KeyID); err != nil {
 			t.Fatal(err)

@@ -218,12 +218,14 @@ func orderNoConflict(ctx context.Context, q sqldb.Querier, o *Order, err error) 
 }
 
 // createOrderPG claims the idempotency key and inserts the order in one
-// PostgreSQL statement. A concurrent request with the same key waits for
-// this one (ON CONFLICT) and then finds its key.
+// PostgreSQL statement, only while the merchant is active. A concurrent
+// request with the same key waits for this one (ON CONFLICT) and then
+// finds its key; a missing or suspended merchant is reported after.
 func (s *Service) createOrderPG(ctx context.Context, o *Order, scope, key, hash string, now time.Time) (*Order, error) {
-	args := append([]any{scope, key, hash, o.ID, ms(now)}, orderArgs(o)...)
+	args := append([]any{scope, key, hash, o.ID, ms(now), o.MerchantID}, orderArgs(o)...)
 	res, err := s.db.Exec(ctx, `WITH k AS (
-			INSERT INTO pay_idempotency (scope, idem_key, request_hash, result_id, created_at) VALUES (?, ?, ?, ?, ?)
+			INSERT INTO pay_idempotency (scope, idem_key, request_hash, result_id, created_at)
+			SELECT ?::text, ?::text, ?::text, ?::text, ?::bigint WHERE EXISTS (SELECT 1 FROM pay_merchants WHERE id = ? AND status = 'active')
 			ON CONFLICT (scope, idem_key) DO NOTHING RETURNING 1)
 		INSERT INTO `+insertOrderColumns+`
 		SELECT ?::text, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::bigint, ?::bigint, ?::bigint, ?::bigint FROM k`,
@@ -233,6 +235,13 @@ func (s *Service) createOrderPG(ctx context.Context, o *Order, scope, key, hash 
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
 		return o, nil
+	}
+	m, err := loadMerchant(ctx, s.db, o.MerchantID)
+	if err != nil {
+		return nil, err
+	}
+	if m.Status != MerchantActive {
+		return nil, openmini.Errorf(openmini.EFORBIDDEN, "merchant %d is suspended and cannot take payments", m.ID)
 	}
 	var prevHash, prev string
 	if err := s.db.QueryRow(ctx, `SELECT request_hash, result_id FROM pay_idempotency WHERE scope = ? AND idem_key = ?`, scope, key).Scan(&prevHash, &prev); err != nil {
@@ -257,6 +266,21 @@ func (s *Service) CreateOrder(ctx context.Context, merchantID int64, key string,
 	now := s.now()
 	var id string
 	var created *Order
+	if s.db.Dialect() == sqldb.Postgres {
+		// One statement, atomic without a transaction: the key and the order
+		// are written together, or neither is, and only while the merchant
+		// is active (checked in the statement; a refusal reads the merchant
+		// to say why).
+		o, err := s.newOrder(ctx, s.db, &Merchant{ID: merchantID, Status: MerchantActive}, req, SourceAPI, now)
+		if err != nil {
+			return nil, internal("create order", err)
+		}
+		o, err = s.createOrderPG(ctx, o, merchantScope(merchantID), key, hash, now)
+		if err != nil {
+			return nil, internal("create order", err)
+		}
+		return o, nil
+	}
 	m, err := loadMerchant(ctx, s.db, merchantID)
 	if err != nil {
 		return nil, err
@@ -264,15 +288,6 @@ func (s *Service) CreateOrder(ctx context.Context, merchantID int64, key string,
 	o, err := s.newOrder(ctx, s.db, m, req, SourceAPI, now)
 	if err != nil {
 		return nil, internal("create order", err)
-	}
-	if s.db.Dialect() == sqldb.Postgres {
-		// One statement, atomic without a transaction: the key and the order
-		// are written together, or neither is.
-		o, err := s.createOrderPG(ctx, o, merchantScope(merchantID), key, hash, now)
-		if err != nil {
-			return nil, internal("create order", err)
-		}
-		return o, nil
 	}
 	err = s.tx(ctx, func(tx *sqldb.Tx) error {
 		created = nil
@@ -359,6 +374,27 @@ func (s *Service) loadOrderForPayment(ctx context.Context, q sqldb.Querier, id s
 		return nil, nil, err
 	}
 	return o, mr.merchant(), nil
+}
+
+// loadOrderAndPayer reads an order, its merchant and the payer's PIN
+// settings in one query; sqldb.ErrNotFound when there is no such order.
+func (s *Service) loadOrderAndPayer(ctx context.Context, orderID string, payer int64) (*Order, *Merchant, userSettings, error) {
+	var r orderRow
+	var mr merchantRow
+	var u userSettings
+	dest := append(append(r.dest(), mr.dest()...), &u.pinHash, &u.noPINLimit, &u.pinFailures)
+	err := s.db.QueryRow(ctx, `SELECT `+prefixed("o.", orderColumns)+`, `+prefixed("m.", merchantColumns)+`,
+		COALESCE(u.pin_hash, ''), COALESCE(u.no_pin_limit, 0), COALESCE(u.pin_failures, 0)
+		FROM pay_orders o JOIN pay_merchants m ON m.id = o.merchant_id LEFT JOIN pay_users u ON u.account_id = ?
+		WHERE o.id = ?`, payer, orderID).Scan(dest...)
+	if err != nil {
+		return nil, nil, u, err
+	}
+	o, err := r.order()
+	if err != nil {
+		return nil, nil, u, err
+	}
+	return o, mr.merchant(), u, nil
 }
 
 // prefixed qualifies each column of a comma-separated list.

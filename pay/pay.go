@@ -119,25 +119,41 @@ type PayRequest struct {
 // (lockout), ErrInsufficientFunds, ErrCouponUnavailable, not_found, and
 // conflict for a closed, expired or already paid order.
 func (s *Service) PayOrder(ctx context.Context, r PayRequest) (*Order, error) {
-	if err := s.verifyPIN(ctx, r.AccountID, r.PIN); err != nil {
+	// One read for the order, its merchant and the payer's PIN settings
+	// (outside any transaction: on SQLite the read pool runs beside the
+	// single writer; the payment re-checks what can change).
+	o, m, u, err := s.loadOrderAndPayer(ctx, r.OrderID, r.AccountID)
+	if errors.Is(err, sqldb.ErrNotFound) {
+		// No such order: the PIN is still checked first, as for any order.
+		if err := s.verifyPIN(ctx, r.AccountID, r.PIN); err != nil {
+			return nil, err
+		}
+		return nil, notFound("order %q not found", clip(r.OrderID, 40))
+	}
+	if err != nil {
+		return nil, internal("pay order", err)
+	}
+	if err := s.checkPIN(ctx, r.AccountID, r.PIN, u); err != nil {
 		return nil, err
 	}
-	return s.payOrder(ctx, r)
+	return s.payLoaded(ctx, r, o, m)
 }
 
 // payOrder pays an order whose payer is already authenticated.
 func (s *Service) payOrder(ctx context.Context, r PayRequest) (*Order, error) {
-	if err := s.warmAccounts(ctx, r.AccountID); err != nil {
-		return nil, internal("pay order", err)
-	}
-	now := s.now()
-	// Read the order, its merchant and the fee outside the transaction (on
-	// SQLite the read pool runs beside the single writer); the transaction
-	// re-checks what can change: the order's state.
 	o, m, err := s.loadOrderForPayment(ctx, s.db, r.OrderID, false)
 	if err != nil {
 		return nil, internal("pay order", err)
 	}
+	return s.payLoaded(ctx, r, o, m)
+}
+
+// payLoaded pays order o of merchant m, read before any transaction.
+func (s *Service) payLoaded(ctx context.Context, r PayRequest, o *Order, m *Merchant) (*Order, error) {
+	if err := s.warmAccounts(ctx, r.AccountID); err != nil {
+		return nil, internal("pay order", err)
+	}
+	now := s.now()
 	if o.State == StateCreated && o.PayerID != 0 && o.PayerID != r.AccountID {
 		// Bound to another user's payment code.
 		return nil, notFound("order %q not found", clip(r.OrderID, 40))

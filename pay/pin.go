@@ -122,11 +122,16 @@ func (s *Service) SetNoPINLimit(ctx context.Context, accountID int64, pin string
 // recorded and cleared after a success cleared the lockout, so a check that
 // sees zero started before any failure that could lock it out.
 func (s *Service) verifyPIN(ctx context.Context, accountID int64, pin string) error {
-	key := pinKey(accountID)
 	u, err := s.settings(ctx, s.db, accountID)
 	if err != nil {
 		return internal("verify pin", err)
 	}
+	return s.checkPIN(ctx, accountID, pin, u)
+}
+
+// checkPIN is verifyPIN with the user's settings already read.
+func (s *Service) checkPIN(ctx context.Context, accountID int64, pin string, u userSettings) error {
+	key := pinKey(accountID)
 	if u.pinFailures > 0 {
 		if err := s.limiter.Check(ctx, key); err != nil {
 			return err
@@ -135,7 +140,7 @@ func (s *Service) verifyPIN(ctx context.Context, accountID int64, pin string) er
 	if u.pinHash == "" {
 		return ErrPINNotSet
 	}
-	err = password.Check(pin, u.pinHash)
+	err := password.Check(pin, u.pinHash)
 	if errors.Is(err, password.ErrMismatch) {
 		if _, err := s.db.Exec(ctx, `UPDATE pay_users SET pin_failures = pin_failures + 1 WHERE account_id = ?`, accountID); err != nil {
 			return internal("verify pin", err)
