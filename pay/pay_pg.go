@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	mrand "math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -105,17 +104,7 @@ func (s *Service) payOrderPG(ctx context.Context, m *Merchant, o *Order, payer, 
 		SELECT (SELECT count(*) FROM o), 1 / ((SELECT count(*) FROM o) = 0 OR (SELECT count(*) FROM po) = %d)::int`, len(ps))
 
 	var took, complete int
-	for attempt := 0; ; attempt++ {
-		err = s.db.QueryRow(ctx, q.String(), args...).Scan(&took, &complete)
-		if err == nil || !errors.Is(err, sqldb.ErrBusy) || attempt >= 8 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-time.After(time.Duration(1+mrand.IntN(4<<attempt)) * time.Millisecond):
-		}
-	}
+	err = retryBusy(ctx, func() error { return s.db.QueryRow(ctx, q.String(), args...).Scan(&took, &complete) })
 	switch {
 	case errors.Is(err, sqldb.ErrCheck) || err != nil && strings.Contains(err.Error(), "pay_accounts_balance_nonneg"):
 		return nil, ErrInsufficientFunds

@@ -217,8 +217,14 @@ func (s *Service) forUpdate() string {
 // reports a deadlock or serialization failure. fn must not keep state from
 // one try to the next outside what it returns.
 func (s *Service) tx(ctx context.Context, fn func(tx *sqldb.Tx) error) error {
+	return retryBusy(ctx, func() error { return s.db.WithTx(ctx, fn) })
+}
+
+// retryBusy runs fn again, after a short random wait, while it fails with
+// sqldb.ErrBusy (a deadlock or serialization failure), up to 8 times.
+func retryBusy(ctx context.Context, fn func() error) error {
 	for attempt := 0; ; attempt++ {
-		err := s.db.WithTx(ctx, fn)
+		err := fn()
 		if err == nil || !errors.Is(err, sqldb.ErrBusy) || attempt >= 8 {
 			return err
 		}
