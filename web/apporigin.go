@@ -46,6 +46,8 @@ type appOrigin struct {
 
 	cspMu sync.Mutex
 	csp   map[string]cspEntry // app ID -> policy, kept briefly
+
+	assetCSP []string // the Content-Security-Policy header of files that run nothing
 }
 
 type cspEntry struct {
@@ -122,6 +124,24 @@ func buildCSP(hostOrigin string, allowed []string) string {
 		"base-uri 'self'; " +
 		"form-action " + net + "; " +
 		"frame-ancestors " + hostOrigin
+}
+
+// assetCSP is the policy of an app origin's files that are neither a
+// document nor a script: nothing may load or run (SVG keeps its inline
+// styles and its own images), framed only by the host.
+func assetCSP(hostOrigin string) string {
+	return "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors " + hostOrigin
+}
+
+// runsAsDocument reports whether a package file runs under the app's own
+// policy: HTML documents, and scripts (a worker runs under its script's
+// policy).
+func runsAsDocument(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".html", ".htm", ".js", ".mjs":
+		return true
+	}
+	return false
 }
 
 // loopbackHTTP reports whether d is a loopback http origin that
@@ -207,6 +227,13 @@ func (s *Server) serveVersionFile(w http.ResponseWriter, r *http.Request, appID,
 	}
 	h := w.Header()
 	h.Set("Content-Type", contentType(name))
+	if !runsAsDocument(name) {
+		// Nothing in this file can run with the app's policy (an image, a
+		// stylesheet, data): a short policy that lets it run nothing at
+		// all, should it be opened on its own, and no opener policy.
+		h["Content-Security-Policy"] = s.origin.assetCSP
+		h.Del("Cross-Origin-Opener-Policy")
+	}
 	if isPage(v, name) {
 		h.Set("Cache-Control", "no-cache")
 		body, err := s.cachedBlob(ctx, "page:"+f.Key, func() ([]byte, error) {

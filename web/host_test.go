@@ -77,6 +77,15 @@ func TestAppOriginHeadersAndSDKFiles(t *testing.T) {
 	}
 	if r3, _ := get(t, w, c, f.Base+"app.css"); r3.StatusCode != 200 || r3.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
 		t.Errorf("app.css caching: %d %v", r3.StatusCode, r3.Header)
+	} else if p := r3.Header.Get("Content-Security-Policy"); !strings.HasPrefix(p, "default-src 'none';") || !strings.HasSuffix(p, "frame-ancestors "+w.p.URL) ||
+		r3.Header.Get("Cross-Origin-Opener-Policy") != "" || r3.Header.Get("X-Content-Type-Options") != "nosniff" {
+		// A stylesheet runs nothing: a policy under which nothing runs.
+		t.Errorf("app.css policy: %v", r3.Header)
+	}
+	// A script may become a worker, which runs under its script's policy:
+	// the app's own, network allow-list included.
+	if r4, _ := get(t, w, c, f.Base+"app.js"); r4.StatusCode != 200 || !strings.Contains(r4.Header.Get("Content-Security-Policy"), "connect-src 'self' https://*.cdn.example https://api.shop.example;") {
+		t.Errorf("app.js policy: %d %v", r4.StatusCode, r4.Header)
 	}
 	// The SDK goes first in <head>, inline.
 	if i := strings.Index(body, "<head><script data-openmini-sdk=\"1\">var __OPENMINI_HOST__ = "); i < 0 || !strings.Contains(body, "window.openmini") {

@@ -154,6 +154,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.payLocation = time.UTC
 	}
 	s.metrics = newMetrics(d.DB, d.Queue)
+	s.origin.assetCSP = []string{assetCSP(s.HostOrigin())}
 	s.tmpl, err = loadTemplates()
 	if err != nil {
 		return nil, err
