@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/openmini/openmini"
+	"github.com/openmini/openmini/internal/qrtest"
 	"github.com/openmini/openmini/internal/testenv"
 	"github.com/openmini/openmini/sqldb"
 )
@@ -58,14 +59,14 @@ func TestZIP(t *testing.T) {
 				t.Errorf("file %d is %q, want %q", i, zf.Name, wantName)
 			}
 			b := readZip(t, zf)
-			if got := decodeGozxing(t, decodePNG(t, b)); got != f.svc.ShortURL(codes[i]) {
+			if got := qrtest.Gozxing(t, decodePNG(t, b)); got != f.svc.ShortURL(codes[i]) {
 				t.Errorf("%s: gozxing read %q, want %q", zf.Name, got, f.svc.ShortURL(codes[i]))
 			}
 			files = append(files, writeFile(t, dir, strconv.Itoa(i)+".png", b))
 			want = append(want, f.svc.ShortURL(codes[i]))
 		}
 		sort.Strings(want)
-		if got := decodeZbar(t, files...); strings.Join(got, " ") != strings.Join(want, " ") {
+		if got := qrtest.Zbar(t, files...); strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("zbarimg read %v, want %v", got, want)
 		}
 		rows, err := csv.NewReader(bytes.NewReader(readZip(t, zr.File[12]))).ReadAll()
@@ -168,7 +169,7 @@ func TestPDFKit(t *testing.T) {
 				cx, cy := pageMargin+float64(col)*cellW, pageMargin+float64(row)*cellH
 				cell := cropTo(page, px(cx), px(cy), px(cellW), px(cellH))
 				url := f.svc.ShortURL(codes[i])
-				if got := decodeGozxing(t, cell); got != url {
+				if got := qrtest.Gozxing(t, cell); got != url {
 					t.Errorf("code %d: gozxing read %q from the printed page, want %q", i+1, got, url)
 				}
 				cells = append(cells, writeImage(t, dir, "cell-"+strconv.Itoa(i)+".png", cell))
@@ -176,7 +177,7 @@ func TestPDFKit(t *testing.T) {
 			}
 		}
 		sort.Strings(want)
-		got := decodeZbar(t, cells...)
+		got := qrtest.Zbar(t, cells...)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("zbarimg found %d codes in the printed cells, want the 200 short links", len(got))
 		}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/openmini/openmini"
 	"github.com/openmini/openmini/blob/fsblob"
+	"github.com/openmini/openmini/internal/qrtest"
 	"github.com/openmini/openmini/internal/testenv"
 )
 
@@ -95,14 +96,14 @@ func TestRenderPNGDecodes(t *testing.T) {
 		if got := img.Bounds().Dx(); got != c.opts.Size || img.Bounds().Dy() != c.opts.Size {
 			t.Errorf("%s: image is %v, want %d px square", c.name, img.Bounds(), c.opts.Size)
 		}
-		if got := decodeGozxing(t, img); got != c.content {
+		if got := qrtest.Gozxing(t, img); got != c.content {
 			t.Errorf("%s: gozxing read %q, want %q", c.name, got, c.content)
 		}
 		files = append(files, writeFile(t, dir, c.name+".png", b))
 		want = append(want, c.content)
 	}
 	sort.Strings(want)
-	got := decodeZbar(t, files...)
+	got := qrtest.Zbar(t, files...)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("zbarimg read\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -147,14 +148,14 @@ func TestRenderSVGDecodes(t *testing.T) {
 		x, y := (i%4)*cell, (i/4)*cell
 		tile := image.NewRGBA(image.Rect(0, 0, c.opts.Size, c.opts.Size))
 		draw.Draw(tile, tile.Bounds(), full, image.Pt(x, y), draw.Src)
-		if got := decodeGozxing(t, tile); got != c.content {
+		if got := qrtest.Gozxing(t, tile); got != c.content {
 			t.Errorf("%s: gozxing read %q from the rendered SVG, want %q", c.name, got, c.content)
 		}
 		files = append(files, writeImage(t, dir, c.name+".png", tile))
 		want = append(want, c.content)
 	}
 	sort.Strings(want)
-	got := decodeZbar(t, files...)
+	got := qrtest.Zbar(t, files...)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("zbarimg read from rendered SVGs\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -211,7 +212,7 @@ func TestIconRaisesLevel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := decodeGozxing(t, decodePNG(t, b)); got != content {
+	if got := qrtest.Gozxing(t, decodePNG(t, b)); got != content {
 		t.Fatalf("gozxing read %q", got)
 	}
 }

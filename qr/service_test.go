@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/openmini/openmini"
+	"github.com/openmini/openmini/internal/qrtest"
 	"github.com/openmini/openmini/internal/testenv"
 	"github.com/openmini/openmini/sqldb"
 )
@@ -490,8 +491,8 @@ func TestScanFollowsToPage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		decoded := []string{decodeGozxing(t, decodePNG(t, img))}
-		decoded = append(decoded, decodeZbar(t, writeFile(t, t.TempDir(), "table12.png", img))...)
+		decoded := []string{qrtest.Gozxing(t, decodePNG(t, img))}
+		decoded = append(decoded, qrtest.Zbar(t, writeFile(t, t.TempDir(), "table12.png", img))...)
 		for _, text := range decoded {
 			sc := f.svc.Classify(text)
 			if sc.Class != ClassShortLink {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/openmini/openmini/internal/qrtest"
 	"github.com/openmini/openmini/pay"
 	"github.com/openmini/openmini/qr"
 )
@@ -158,7 +159,7 @@ func TestPayInTheBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := gozxingText(t, im); got != strings.ReplaceAll(code.Digits, " ", "") || len(got) != 18 || code.Overflow {
+		if got := qrtest.Gozxing(t, im); got != strings.ReplaceAll(code.Digits, " ", "") || len(got) != 18 || code.Overflow {
 			t.Fatalf("payment code page (%s): QR %q, digits %q, sideways scroll %v", lang, got, code.Digits, code.Overflow)
 		}
 		// The PIN settings and a collection code's page fit too.

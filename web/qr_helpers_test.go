@@ -3,90 +3,23 @@ package web_test
 import (
 	"bytes"
 	"encoding/json"
-	"image"
 	"image/png"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
-
 	"github.com/openmini/openmini/internal/platformtest"
-	"github.com/openmini/openmini/internal/testenv"
+	"github.com/openmini/openmini/internal/qrtest"
 	"github.com/openmini/openmini/web"
 )
 
 // The QR tests read every image the platform serves with two independent
-// decoders, gozxing (a Go port of ZXing) and Debian's zbarimg, and follow
-// what they read.
-
-// gozxingText reads the one QR code in img. gozxing's detector misses
-// about one valid symbol in a thousand or two in one orientation, so a
-// miss is retried turned by quarter turns (as a phone held another way).
-func gozxingText(t *testing.T, img image.Image) string {
-	t.Helper()
-	var first error
-	for turn := 0; turn < 4; turn++ {
-		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-		if err != nil {
-			t.Fatalf("gozxing: %v", err)
-		}
-		res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-		if err == nil {
-			if turn > 0 {
-				t.Logf("gozxing read the symbol turned %d degrees (upright: %v)", 90*turn, first)
-			}
-			return res.GetText()
-		}
-		if first == nil {
-			first = err
-		}
-		img = quarterTurn(img)
-	}
-	t.Fatalf("gozxing cannot read the code: %v", first)
-	return ""
-}
-
-func quarterTurn(img image.Image) image.Image {
-	b := img.Bounds()
-	out := image.NewRGBA(image.Rect(0, 0, b.Dy(), b.Dx()))
-	for y := 0; y < b.Dy(); y++ {
-		for x := 0; x < b.Dx(); x++ {
-			out.Set(b.Dy()-1-y, x, img.At(b.Min.X+x, b.Min.Y+y))
-		}
-	}
-	return out
-}
-
-// zbarTexts returns every QR code zbarimg reads in an image file, sorted.
-func zbarTexts(t *testing.T, file string) []string {
-	t.Helper()
-	bin, err := exec.LookPath("zbarimg")
-	if err != nil {
-		testenv.Missing(t, "zbarimg: install Debian's zbar-tools")
-	}
-	var out bytes.Buffer
-	cmd := exec.Command(bin, "--raw", "-q", "-Sdisable", "-Sqrcode.enable", file)
-	cmd.Stdout = &out
-	if err := cmd.Run(); err != nil && out.Len() == 0 {
-		t.Fatalf("zbarimg read nothing in %s: %v", file, err)
-	}
-	var texts []string
-	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		if l != "" {
-			texts = append(texts, l)
-		}
-	}
-	sort.Strings(texts)
-	return texts
-}
+// decoders (internal/qrtest: gozxing and Debian's zbarimg) and follow what
+// they read.
 
 // readPNG decodes a PNG of one QR code with both decoders, which must
 // agree, and returns the text.
@@ -96,12 +29,12 @@ func readPNG(t *testing.T, b []byte) string {
 	if err != nil {
 		t.Fatalf("not a PNG: %v", err)
 	}
-	text := gozxingText(t, img)
+	text := qrtest.Gozxing(t, img)
 	file := filepath.Join(t.TempDir(), "code.png")
 	if err := os.WriteFile(file, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if z := zbarTexts(t, file); len(z) != 1 || z[0] != text {
+	if z := qrtest.Zbar(t, file); len(z) != 1 || z[0] != text {
 		t.Fatalf("zbarimg reads %q, gozxing %q", z, text)
 	}
 	return text
