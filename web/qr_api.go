@@ -195,6 +195,25 @@ func (s *Server) qrBatchFor(ctx context.Context, actor openmini.Actor, id int64,
 	return nil, nil, openmini.Errorf(openmini.ENOTFOUND, "QR code batch %d not found", id)
 }
 
+// requestBatch is the batch of the request's {batchID} the caller may
+// view; on false the error is answered.
+func (s *Server) requestBatch(w http.ResponseWriter, r *http.Request) (openmini.Actor, *qr.Batch, []*qr.Code, bool) {
+	actor, ok := s.actor(w, r)
+	if !ok {
+		return actor, nil, nil, false
+	}
+	id, ok := s.pathInt(w, r, "batchID")
+	if !ok {
+		return actor, nil, nil, false
+	}
+	b, codes, err := s.qrBatchFor(r.Context(), actor, id, org.RoleViewer)
+	if err != nil {
+		s.renderError(w, r, err)
+		return actor, nil, nil, false
+	}
+	return actor, b, codes, true
+}
+
 func (s *Server) apiQRCreate(w http.ResponseWriter, r *http.Request) {
 	actor, ok := s.actor(w, r)
 	if !ok {
@@ -507,17 +526,8 @@ func (s *Server) apiQRBatchCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiQRBatch(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
+	_, b, codes, ok := s.requestBatch(w, r)
 	if !ok {
-		return
-	}
-	id, ok := s.pathInt(w, r, "batchID")
-	if !ok {
-		return
-	}
-	b, codes, err := s.qrBatchFor(r.Context(), actor, id, org.RoleViewer)
-	if err != nil {
-		s.renderError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, s.qrBatchView(b, codes))
@@ -537,22 +547,14 @@ func sendDownload(w http.ResponseWriter, r *http.Request, contentType, name stri
 // apiQRBatchPDF writes the batch's printable kit: ?per_page=1|2|4|6|8|9|12|20
 // (default 1), ?level=L|M|Q|H (default Q).
 func (s *Server) apiQRBatchPDF(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
+	_, b, codes, ok := s.requestBatch(w, r)
 	if !ok {
-		return
-	}
-	id, ok := s.pathInt(w, r, "batchID")
-	if !ok {
-		return
-	}
-	b, codes, err := s.qrBatchFor(r.Context(), actor, id, org.RoleViewer)
-	if err != nil {
-		s.renderError(w, r, err)
 		return
 	}
 	title := strings.ReplaceAll(b.Name, "{n}", fmt.Sprintf("%d–%d", b.From, b.To))
 	opts := qr.PDFOptions{Level: qr.Level(strings.ToUpper(r.URL.Query().Get("level"))), Title: title}
 	if v := r.URL.Query().Get("per_page"); v != "" {
+		var err error
 		if opts.PerPage, err = strconv.Atoi(v); err != nil {
 			s.renderError(w, r, openmini.Errorf(openmini.EINVALID, "per_page: %q is not a whole number", v))
 			return
@@ -569,17 +571,8 @@ func (s *Server) apiQRBatchPDF(w http.ResponseWriter, r *http.Request) {
 // apiQRBatchZIP writes the batch's images as a ZIP with codes.csv:
 // ?format=png|svg, ?size=, ?level=.
 func (s *Server) apiQRBatchZIP(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
+	actor, b, codes, ok := s.requestBatch(w, r)
 	if !ok {
-		return
-	}
-	id, ok := s.pathInt(w, r, "batchID")
-	if !ok {
-		return
-	}
-	b, codes, err := s.qrBatchFor(r.Context(), actor, id, org.RoleViewer)
-	if err != nil {
-		s.renderError(w, r, err)
 		return
 	}
 	format := r.URL.Query().Get("format")
