@@ -6,7 +6,7 @@
 (function () {
   const H = window.OpenMiniHost;
   const { T, fail, sheet, toast, api, requirePermission, SDKError } = H;
-  const { MAX_STACK, h, $, hooks, resolveRoute, pushFrame, retire, loaded, sendEvent, navigateBack, openApp, closeApp, updateBar,
+  const { MAX_STACK, h, $, hookReady, resolveRoute, pushFrame, retire, loaded, sendEvent, navigateBack, openApp, closeApp, updateBar,
     launchOptions, pushEntry, replaceEntry, validColour } = H._;
   const str = (v, max) => String(v === undefined || v === null ? '' : v).slice(0, max);
   const isCurrent = (inst) => H._.current() === inst;
@@ -23,7 +23,7 @@
     __error(inst, page, p) {
       const err = { message: str(p.message, 2000), source: str(p.source, 500), line: Number(p.line) || 0, page: page.route };
       sendEvent(inst, page, 'app.error', err);
-      if (hooks.error) hooks.error(inst.l.appId, page.route, err);
+      hookReady('error').then((report) => { if (report) report(inst.l.appId, page.route, err); });
       return {};
     },
     getLaunchOptions(inst) { return launchOptions(inst); },
@@ -159,8 +159,9 @@
       return {};
     },
     async scanCode(inst, page, p) {
-      if (!hooks.scan) fail('unsupported', 'this host has no scanner');
-      const r = await hooks.scan({ onlyFromCamera: !!p.onlyFromCamera, purpose: inst.l.name, appId: inst.l.appId });
+      const scan = await hookReady('scan');
+      if (!scan) fail('unsupported', 'this host has no scanner');
+      const r = await scan({ onlyFromCamera: !!p.onlyFromCamera, purpose: inst.l.name, appId: inst.l.appId });
       if (!r || typeof r.result !== 'string') fail('cancelled', 'nothing was scanned');
       return { result: r.result, scanType: r.scanType || 'QR_CODE', charSet: r.charSet || 'utf-8', rawData: r.rawData || '' };
     },

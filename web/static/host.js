@@ -672,6 +672,13 @@
   // payments, scanner) add theirs with OpenMiniHost.register.
   const hooks = {};
   const methods = Object.create(null);
+  // hookReady resolves with hook name, waiting for the extension scripts
+  // (which provide most hooks) when it is not there yet: a call made the
+  // moment an app starts must not miss the scanner that loads just after.
+  async function hookReady(name) {
+    if (!hooks[name]) await loadExtensions();
+    return hooks[name];
+  }
 
   // ------------------------------------------------------------ public hooks
   // Other host scripts extend the host through this object (docs/host.md).
@@ -687,7 +694,7 @@
     alive: () => [...alive.keys()],
     current: () => (current ? current.l.appId : null),
     // internals for host-methods.js
-    _: { MAX_STACK, h, $, top, hooks, resolveRoute, pushFrame, popFrame, retire, loaded, sendEvent, navigateBack, openApp, closeApp, show, updateBar,
+    _: { MAX_STACK, h, $, top, hooks, hookReady, resolveRoute, pushFrame, popFrame, retire, loaded, sendEvent, navigateBack, openApp, closeApp, show, updateBar,
       launchOptions, pushEntry, replaceEntry, validColour, current: () => current },
   });
 
