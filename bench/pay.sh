@@ -5,36 +5,53 @@
 # the user pays it with the PIN: journal entry and order.paid webhook job in
 # the same transaction) on SQLite, then on a throwaway PostgreSQL next to
 # pgbench's TPC-B-like script on the very same server with the same number
-# of clients.
+# of clients. The PostgreSQL side runs in rounds, openmini then pgbench in
+# each, so both meet the same state of a shared machine; every round prints
+# its ratio and the script ends with the median.
 #
-#   bench/pay.sh                  # PAY_CLIENTS=8, PAY_N=5000 payments, pgbench -T 10
+#   bench/pay.sh       # PAY_CLIENTS=8, PAY_N=15000 payments a round, PAY_ROUNDS=3, pgbench -T 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CLIENTS=${PAY_CLIENTS:-8}
-N=${PAY_N:-5000}
+N=${PAY_N:-15000}
+ROUNDS=${PAY_ROUNDS:-3}
 export PAY_CLIENTS=$CLIENTS
 
 # A throwaway PostgreSQL, started and stopped by the test script's helpers.
 # shellcheck source=../scripts/test.sh
 source scripts/test.sh
-trap stop_postgres EXIT
+BIN=$(mktemp -d)
+trap 'stop_postgres; rm -rf "$BIN"' EXIT
 start_postgres
 PSQL=psql
 [[ -x $PG_BIN/psql ]] && PSQL=$PG_BIN/psql
 PGBENCH=pgbench
 [[ -x $PG_BIN/pgbench ]] && PGBENCH=$PG_BIN/pgbench
+go test -c -o "$BIN/pay.test" ./bench/pay
 
 echo "# machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3), $(date -u +%Y-%m-%d), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') (fsync=off, synchronous_commit=off as in scripts/test.sh), $CLIENTS clients"
 
-echo "## openmini: create order + pay, $N payments, $CLIENTS concurrent clients"
-go test -run '^$' -bench 'Payments(SQLite|Postgres)$' -benchtime "${N}x" -count 1 ./bench/pay
-go test -run '^$' -bench 'PINDefault' -benchtime 20x -count 1 ./bench/pay | grep -E '^Benchmark'
+bench() { (cd bench/pay && "$BIN/pay.test" -test.run '^$' -test.count 1 "$@"); }
 
-echo "## reference: pgbench TPC-B-like (pgbench -i -s 1; pgbench -T 10 -c $CLIENTS -j 2)"
+echo "## openmini on SQLite: create order + pay, $N payments, $CLIENTS concurrent clients"
+bench -test.bench 'PaymentsSQLite$' -test.benchtime "${N}x" | grep -E '^Benchmark'
+bench -test.bench 'PINDefault' -test.benchtime 20x | grep -E '^Benchmark'
+
 "$PSQL" "$OPENMINI_TEST_POSTGRES" -XAtqc 'CREATE DATABASE pgbench' >/dev/null
 DB_URL=${OPENMINI_TEST_POSTGRES/\/postgres\?/\/pgbench\?}
 "$PGBENCH" -q -i -s 1 "$DB_URL" >/dev/null 2>&1
-"$PGBENCH" -T "${PGBENCH_SECONDS:-10}" -c "$CLIENTS" -j 2 "$DB_URL" 2>/dev/null | grep -E 'tps|latency average|number of transactions actually'
+
+echo "## PostgreSQL, $ROUNDS rounds: openmini (create order + pay, $N payments) then pgbench TPC-B-like (-s 1, -T ${PGBENCH_SECONDS:-10} -c $CLIENTS -j 2)"
+ratios=()
+for round in $(seq 1 "$ROUNDS"); do
+	line=$(bench -test.bench 'PaymentsPostgres$' -test.benchtime "${N}x" | grep -E '^Benchmark')
+	rate=$(awk '{for (i = 1; i < NF; i++) if ($(i+1) == "payments/s") print $i}' <<<"$line")
+	tps=$("$PGBENCH" -T "${PGBENCH_SECONDS:-10}" -c "$CLIENTS" -j 2 "$DB_URL" 2>/dev/null | awk '/^tps/ {print $3}')
+	ratio=$(awk -v a="$rate" -v b="$tps" 'BEGIN {printf "%.0f", 100 * a / b}')
+	ratios+=("$ratio")
+	echo "round $round: openmini $rate payments/s ($(awk '{for (i = 1; i < NF; i++) if ($(i+1) == "cpu-µs/payment") print $i}' <<<"$line") cpu-µs/payment), pgbench $tps tps: $ratio%"
+done
+echo "median openmini / pgbench: $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')%"
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
