@@ -90,6 +90,17 @@ func (s *Server) pathInt(w http.ResponseWriter, r *http.Request, name string) (i
 	return n, true
 }
 
+// actorAndID is the caller and the ID in the path value name. When either
+// is missing it has answered with that one error and reports false.
+func (s *Server) actorAndID(w http.ResponseWriter, r *http.Request, name string) (openmini.Actor, int64, bool) {
+	actor, ok := s.actor(w, r)
+	if !ok {
+		return actor, 0, false
+	}
+	id, ok := s.pathInt(w, r, name)
+	return actor, id, ok
+}
+
 // respond writes v as JSON, or err as an error response.
 func (s *Server) respond(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
 	if err != nil {

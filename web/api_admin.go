@@ -73,9 +73,8 @@ func (s *Server) previewURL(appID string, versionID int64) string {
 }
 
 func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
-	id, ok2 := s.pathInt(w, r, "versionID")
-	if !ok || !ok2 {
+	actor, id, ok := s.actorAndID(w, r, "versionID")
+	if !ok {
 		return
 	}
 	d, err := s.reviewDetail(r, actor, id)
@@ -83,9 +82,8 @@ func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiApprove(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
-	id, ok2 := s.pathInt(w, r, "versionID")
-	if !ok || !ok2 {
+	actor, id, ok := s.actorAndID(w, r, "versionID")
+	if !ok {
 		return
 	}
 	v, err := s.apps.Approve(r.Context(), actor, id)
@@ -99,9 +97,8 @@ type RejectRequest struct {
 }
 
 func (s *Server) apiReject(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
-	id, ok2 := s.pathInt(w, r, "versionID")
-	if !ok || !ok2 {
+	actor, id, ok := s.actorAndID(w, r, "versionID")
+	if !ok {
 		return
 	}
 	var req RejectRequest
@@ -194,8 +191,11 @@ type StatusRequest struct {
 
 func (s *Server) apiAdminOrgStatus(w http.ResponseWriter, r *http.Request) {
 	actor, ok := s.requireStaffActor(w, r)
-	id, ok2 := s.pathInt(w, r, "orgID")
-	if !ok || !ok2 {
+	if !ok {
+		return
+	}
+	id, ok := s.pathInt(w, r, "orgID")
+	if !ok {
 		return
 	}
 	var req StatusRequest

@@ -176,9 +176,8 @@ func (s *Server) apiOrgCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiOrg(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
-	id, ok2 := s.pathInt(w, r, "orgID")
-	if !ok || !ok2 {
+	actor, id, ok := s.actorAndID(w, r, "orgID")
+	if !ok {
 		return
 	}
 	if err := s.orgs.Require(r.Context(), actor, id, org.RoleViewer); err != nil {
@@ -193,9 +192,8 @@ func (s *Server) apiOrg(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
-	id, ok2 := s.pathInt(w, r, "orgID")
-	if !ok || !ok2 {
+	actor, id, ok := s.actorAndID(w, r, "orgID")
+	if !ok {
 		return
 	}
 	ms, err := s.orgs.Members(r.Context(), actor, id)
@@ -208,10 +206,12 @@ type RoleRequest struct {
 }
 
 func (s *Server) apiMemberRole(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
-	id, ok2 := s.pathInt(w, r, "orgID")
-	acc, ok3 := s.pathInt(w, r, "accountID")
-	if !ok || !ok2 || !ok3 {
+	actor, id, ok := s.actorAndID(w, r, "orgID")
+	if !ok {
+		return
+	}
+	acc, ok := s.pathInt(w, r, "accountID")
+	if !ok {
 		return
 	}
 	var req RoleRequest
@@ -223,10 +223,12 @@ func (s *Server) apiMemberRole(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiMemberRemove(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
-	id, ok2 := s.pathInt(w, r, "orgID")
-	acc, ok3 := s.pathInt(w, r, "accountID")
-	if !ok || !ok2 || !ok3 {
+	actor, id, ok := s.actorAndID(w, r, "orgID")
+	if !ok {
+		return
+	}
+	acc, ok := s.pathInt(w, r, "accountID")
+	if !ok {
 		return
 	}
 	err := s.orgs.RemoveMember(r.Context(), actor, id, acc)
@@ -258,9 +260,8 @@ func (s *Server) createInvitation(w http.ResponseWriter, r *http.Request, actor 
 }
 
 func (s *Server) apiInvitations(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
-	id, ok2 := s.pathInt(w, r, "orgID")
-	if !ok || !ok2 {
+	actor, id, ok := s.actorAndID(w, r, "orgID")
+	if !ok {
 		return
 	}
 	invs, err := s.orgs.Invitations(r.Context(), actor, id)
@@ -271,9 +272,8 @@ func (s *Server) apiInvitations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiInvitationCreate(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
-	id, ok2 := s.pathInt(w, r, "orgID")
-	if !ok || !ok2 {
+	actor, id, ok := s.actorAndID(w, r, "orgID")
+	if !ok {
 		return
 	}
 	var req InvitationRequest
@@ -284,9 +284,8 @@ func (s *Server) apiInvitationCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiInvitationRevoke(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
-	id, ok2 := s.pathInt(w, r, "invitationID")
-	if !ok || !ok2 {
+	actor, id, ok := s.actorAndID(w, r, "invitationID")
+	if !ok {
 		return
 	}
 	err := s.orgs.RevokeInvitation(r.Context(), actor, id)
@@ -325,9 +324,8 @@ type APIKeyCreated struct {
 }
 
 func (s *Server) apiKeys(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
-	id, ok2 := s.pathInt(w, r, "orgID")
-	if !ok || !ok2 {
+	actor, id, ok := s.actorAndID(w, r, "orgID")
+	if !ok {
 		return
 	}
 	keys, err := s.orgs.APIKeys(r.Context(), actor, id)
@@ -338,9 +336,8 @@ func (s *Server) apiKeys(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiKeyCreate(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
-	id, ok2 := s.pathInt(w, r, "orgID")
-	if !ok || !ok2 {
+	actor, id, ok := s.actorAndID(w, r, "orgID")
+	if !ok {
 		return
 	}
 	var req APIKeyRequest
@@ -352,10 +349,12 @@ func (s *Server) apiKeyCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiKeyRevoke(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
-	id, ok2 := s.pathInt(w, r, "orgID")
-	kid, ok3 := s.pathInt(w, r, "keyID")
-	if !ok || !ok2 || !ok3 {
+	actor, id, ok := s.actorAndID(w, r, "orgID")
+	if !ok {
+		return
+	}
+	kid, ok := s.pathInt(w, r, "keyID")
+	if !ok {
 		return
 	}
 	err := s.orgs.RevokeAPIKey(r.Context(), actor, id, kid)
@@ -373,9 +372,8 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request, f audit.Filte
 }
 
 func (s *Server) apiOrgAudit(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
-	id, ok2 := s.pathInt(w, r, "orgID")
-	if !ok || !ok2 {
+	actor, id, ok := s.actorAndID(w, r, "orgID")
+	if !ok {
 		return
 	}
 	if err := s.orgs.Require(r.Context(), actor, id, org.RoleViewer); err != nil {
@@ -501,9 +499,8 @@ func (s *Server) apiTesterAdd(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiTesterRemove(w http.ResponseWriter, r *http.Request) {
-	actor, ok := s.actor(w, r)
-	acc, ok2 := s.pathInt(w, r, "accountID")
-	if !ok || !ok2 {
+	actor, acc, ok := s.actorAndID(w, r, "accountID")
+	if !ok {
 		return
 	}
 	err := s.apps.RemoveTester(r.Context(), actor, r.PathValue("appID"), acc)

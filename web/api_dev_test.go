@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -265,6 +267,21 @@ func TestAPIKeysRolesAndScopes(t *testing.T) {
 	}
 	if code := w.p.API(w.p.Client()).Do(t, "GET", "/api/v1/apps", nil, &eb); code != http.StatusUnauthorized {
 		t.Fatalf("anonymous: %d", code)
+	}
+	// Anonymous with bad path IDs as well: one answer, the first problem.
+	req, err := http.NewRequest("DELETE", w.p.URL+"/api/v1/orgs/x/members/y", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Origin", w.p.URL)
+	res, err := w.p.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized || bytes.Count(raw, []byte(`"error"`)) != 1 {
+		t.Fatalf("anonymous with bad IDs: %d %s", res.StatusCode, raw)
 	}
 }
 
