@@ -10,7 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	cdpfetch "github.com/chromedp/cdproto/fetch"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/openmini/openmini/qr"
@@ -189,6 +192,58 @@ func TestQRScanCodeFromMiniProgram(t *testing.T) {
 	b.in(f.ID, `window.__scan`, &res)
 	if res["code"] != "cancelled" {
 		t.Fatalf("cancelled scanCode answered %v", res)
+	}
+}
+
+// TestQRScanCodeBeforeTheScannerLoads holds back the scanner's extension
+// script, which a cold launch loads after the app's page, while the app
+// calls openmini.scanCode: the call waits for the scanner instead of
+// answering "unsupported", and scans once the script arrives.
+func TestQRScanCodeBeforeTheScannerLoads(t *testing.T) {
+	w := newHostWorld(t)
+	f := w.publish(t, "friendly", "Noodle Bar", nil, nil)
+	b := newBrowser(t, w.p.URL)
+	held := make(chan cdpfetch.RequestID, 1)
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		if e, ok := ev.(*cdpfetch.EventRequestPaused); ok {
+			held <- e.RequestID
+		}
+	})
+	b.run(cdpfetch.Enable().WithPatterns([]*cdpfetch.RequestPattern{{URLPattern: "*host-scanner*"}}))
+	// Navigate without waiting for the load event, which the held script
+	// delays.
+	b.run(chromedp.ActionFunc(func(ctx context.Context) error {
+		_, _, _, _, err := cdppage.Navigate(w.p.URL + "/app/" + f.ID + "/").Do(ctx)
+		return err
+	}))
+	b.waitIn(f.ID, `window.openmini`)
+	var scanner cdpfetch.RequestID
+	select {
+	case scanner = <-held:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the host never asked for its scanner script")
+	}
+
+	b.in(f.ID, `(openmini.ready.then(() => openmini.scanCode({})).then((r) => (window.__scan = r), (e) => (window.__scan = {code: e.code})), true)`, nil)
+	// The host answers calls in order: once a later call is answered, it
+	// has taken the scanCode call, which must still be waiting.
+	var pending bool
+	b.in(f.ID, `openmini.ready.then(() => openmini.getLaunchOptions()).then(() => window.__scan === undefined)`, &pending)
+	if !pending {
+		var res map[string]any
+		b.in(f.ID, `window.__scan`, &res)
+		t.Fatalf("scanCode answered before the scanner loaded: %v", res)
+	}
+
+	b.run(cdpfetch.ContinueRequest(scanner))
+	b.waitTop(`document.querySelector('.om-scan-layer input[type=file]')`)
+	const text = "table 7"
+	b.run(chromedp.SetUploadFiles(`.om-scan-layer input[type=file]`, []string{textFile(t, "table.png", text)}, chromedp.ByQuery))
+	b.waitIn(f.ID, `window.__scan`)
+	var res map[string]any
+	b.in(f.ID, `window.__scan`, &res)
+	if res["result"] != text {
+		t.Fatalf("scanCode answered %v", res)
 	}
 }
 
