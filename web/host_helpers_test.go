@@ -127,6 +127,11 @@ func (w *hostWorld) user(t *testing.T, email string) (int64, string) {
 // browser is one headless Chromium (its own profile: one device) with
 // what the host tests need: JavaScript in any mini program's frame, and
 // the lifecycle events the friendly fixture logs.
+// waitLimit is how long the wait helpers give the browser: a ceiling for
+// a machine under load (the race detector, parallel packages), which a
+// passing test never waits for.
+const waitLimit = 45 * time.Second
+
 type browser struct {
 	t    *testing.T
 	ctx  context.Context
@@ -216,7 +221,7 @@ func (b *browser) top(expr string, out any) {
 // waitTop polls expr in the host's document until it is truthy.
 func (b *browser) waitTop(expr string) {
 	b.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for {
 		var ok bool
 		if err := chromedp.Run(b.ctx, chromedp.Evaluate("!!("+expr+")", &ok)); err == nil && ok {
@@ -234,7 +239,7 @@ func (b *browser) waitTop(expr string) {
 func (b *browser) frame(appID string) (cdp.FrameID, runtime.ExecutionContextID) {
 	b.t.Helper()
 	sel := `.om-app[data-app="` + appID + `"] .om-pages iframe:not([hidden])`
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for {
 		var nodes []*cdp.Node
 		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
@@ -302,7 +307,7 @@ func (b *browser) tryIn(appID, expr string, out any) error {
 // waitIn polls expr in appID's top page until it is truthy.
 func (b *browser) waitIn(appID, expr string) {
 	b.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for {
 		var ok bool
 		if err := b.tryIn(appID, "!!("+expr+")", &ok); err == nil && ok {
@@ -346,7 +351,7 @@ func (b *browser) lifecycle() []lifeEvent {
 // "page:event" strings), and returns them all.
 func (b *browser) waitLife(want ...string) []string {
 	b.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for {
 		b.mu.Lock()
 		var got []string

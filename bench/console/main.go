@@ -21,8 +21,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -32,11 +30,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/openmini/openmini"
 	"github.com/openmini/openmini/account"
 	"github.com/openmini/openmini/app"
+	"github.com/openmini/openmini/bench/internal/benchkit"
 	"github.com/openmini/openmini/miniapp"
-	"github.com/openmini/openmini/platform"
 )
 
 func main() {
@@ -47,48 +44,37 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write the server's CPU profile during the openmini runs to this file")
 	flag.Parse()
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "console-bench-*")
-	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o755) // nginx workers run as nobody
-
-	cfg := platform.Defaults()
-	cfg.Addr, cfg.DataDir, cfg.LogLevel = "127.0.0.1:0", filepath.Join(dir, "data"), "error"
-	p, err := platform.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
-	must(err)
-	defer p.Close()
-	go p.Run(ctx)
+	dir, cleanup := benchkit.TempDir("console-bench-*")
+	defer cleanup()
+	p, stop := benchkit.Start(ctx, benchkit.Config(dir, ""))
+	defer stop()
 
 	// A developer with an app and two versions, the second in review.
-	devAcct, err := p.Accounts.Create(ctx, p.DB, account.NewAccount{Email: "dev@example.com", Name: "Dana Dev", Password: "developer-password-1"})
-	must(err)
-	dev := openmini.Actor{AccountID: devAcct.ID, Label: devAcct.Email}
-	o, err := p.Orgs.Create(ctx, dev, "Noodle Bar Ltd")
-	must(err)
-	name, cat := "Noodle Bar", "food"
-	a, _, err := p.Apps.Create(ctx, dev, o.ID, app.Settings{Name: &name, Category: &cat})
-	must(err)
+	d := benchkit.NewDeveloper(ctx, p, "dev@example.com", "Dana Dev", "Noodle Bar Ltd")
+	dev, devAcct := d.Actor, d.Account
+	a := d.App(ctx, p, "Noodle Bar", "food")
 	proj := filepath.Join(dir, "proj")
-	must(miniapp.Init(proj, "shop", "Noodle Bar"))
+	benchkit.Must(miniapp.Init(proj, "shop", "Noodle Bar"))
 	for i, version := range []string{"1.0.0", "1.1.0"} {
 		if i == 1 {
 			page := filepath.Join(proj, "pages", "index.html")
 			b, err := os.ReadFile(page)
-			must(err)
-			must(os.WriteFile(page, bytes.Replace(b, []byte("<body>"), []byte("<body>\n<p>Today: hand-pulled noodles.</p>"), 1), 0o644))
+			benchkit.Must(err)
+			benchkit.Must(os.WriteFile(page, bytes.Replace(b, []byte("<body>"), []byte("<body>\n<p>Today: hand-pulled noodles.</p>"), 1), 0o644))
 		}
 		pkg, _, err := miniapp.Pack(ctx, proj, miniapp.DefaultLimits())
-		must(err)
+		benchkit.Must(err)
 		_, err = p.Apps.Upload(ctx, dev, a.ID, app.Upload{Package: pkg, Version: version})
-		must(err)
+		benchkit.Must(err)
 	}
 	v2, err := p.Apps.Submit(ctx, dev, a.ID, "1.1.0")
-	must(err)
+	benchkit.Must(err)
 	adminAcct, err := p.Accounts.Create(ctx, p.DB, account.NewAccount{Email: "op@example.com", Name: "Olivia", Password: "operator-password-1", StaffRole: account.RoleAdmin})
-	must(err)
+	benchkit.Must(err)
 	devSession, err := p.Accounts.CreateSession(ctx, devAcct.ID)
-	must(err)
+	benchkit.Must(err)
 	adminSession, err := p.Accounts.CreateSession(ctx, adminAcct.ID)
-	must(err)
+	benchkit.Must(err)
 
 	base := "http://" + p.Addr()
 	pages := []struct{ name, path, session string }{
@@ -99,39 +85,39 @@ func main() {
 
 	// nginx serves each page's HTML, fetched once, from disk.
 	root := filepath.Join(dir, "nginx")
-	must(os.MkdirAll(root, 0o755))
+	benchkit.Must(os.MkdirAll(root, 0o755))
 	sizes := map[string]int{}
 	for i, pg := range pages {
 		req, _ := http.NewRequest("GET", base+pg.path, nil)
 		req.Header.Set("Cookie", "om_session="+pg.session)
 		resp, err := http.DefaultClient.Do(req)
-		must(err)
+		benchkit.Must(err)
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
 			fail("GET %s: %d", pg.path, resp.StatusCode)
 		}
 		sizes[pg.name] = len(b)
-		must(os.WriteFile(filepath.Join(root, fmt.Sprintf("p%d.html", i)), b, 0o644))
+		benchkit.Must(os.WriteFile(filepath.Join(root, fmt.Sprintf("p%d.html", i)), b, 0o644))
 	}
-	ngPort := freePort()
+	ngPort := benchkit.FreePort()
 	conf := fmt.Sprintf(`worker_processes auto; pid %[1]s/nginx.pid; error_log %[1]s/error.log; daemon off;
 events { worker_connections 1024; }
 http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; open_file_cache max=100; default_type text/html;
   client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s; uwsgi_temp_path %[1]s; scgi_temp_path %[1]s;
   server { listen 127.0.0.1:%[2]d; root %[1]s; } }
 `, root, ngPort)
-	must(os.WriteFile(filepath.Join(root, "nginx.conf"), []byte(conf), 0o644))
+	benchkit.Must(os.WriteFile(filepath.Join(root, "nginx.conf"), []byte(conf), 0o644))
 	ng := exec.Command(*nginx, "-c", filepath.Join(root, "nginx.conf"), "-p", root)
-	must(ng.Start())
+	benchkit.Must(ng.Start())
 	defer ng.Process.Kill()
 	time.Sleep(300 * time.Millisecond)
 
 	fmt.Printf("# wrk -t%d -c%d -d%s on loopback; openmini on SQLite + folder blobs; nginx serves the same HTML from disk\n", *threads, *conns, *duration)
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
-		must(err)
-		must(pprof.StartCPUProfile(f))
+		benchkit.Must(err)
+		benchkit.Must(pprof.StartCPUProfile(f))
 	}
 	for i, pg := range pages {
 		om, omLat := wrk(*threads, *conns, *duration, base+pg.path, "Cookie: om_session="+pg.session)
@@ -176,19 +162,6 @@ func wrk(threads, conns int, d time.Duration, url, header string) (float64, stri
 		lat = strings.TrimSpace(string(l[1]))
 	}
 	return rps, lat
-}
-
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	must(err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func must(err error) {
-	if err != nil {
-		fail("%v", err)
-	}
 }
 
 func fail(format string, args ...any) {

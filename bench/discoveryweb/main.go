@@ -10,7 +10,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -23,11 +22,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/openmini/openmini/bench/internal/benchkit"
 
 	"github.com/openmini/openmini"
 	"github.com/openmini/openmini/account"
@@ -177,65 +176,19 @@ func run(d time.Duration, clients, napps int, dbURL string) error {
 	fmt.Printf("# %d clients over loopback HTTP, %s each, %s, %d+3 indexed apps, %d launches\n", clients, d, p.DB, napps, 200*20)
 	var n atomic.Int64
 	pick := func(xs []string) string { return xs[int(n.Add(1))%len(xs)] }
-	measure("reference: GET /healthz", d, clients, func(int) error { return get(plain, "/healthz", 200) })
-	measure("home page, not signed in: GET / (channels, popular)", d, clients, func(int) error { return get(plain, "/", 200) })
-	measure("home page, signed in: GET / (recent, recommendations, channels)", d, clients, func(i int) error { return get(users[i], "/", 200) })
-	measure("suggestions: GET /host/api/discovery/suggest?q=…", d, clients, func(int) error {
+	benchkit.Measure("reference: GET /healthz", d, clients, func(int) error { return get(plain, "/healthz", 200) })
+	benchkit.Measure("home page, not signed in: GET / (channels, popular)", d, clients, func(int) error { return get(plain, "/", 200) })
+	benchkit.Measure("home page, signed in: GET / (recent, recommendations, channels)", d, clients, func(i int) error { return get(users[i], "/", 200) })
+	benchkit.Measure("suggestions: GET /host/api/discovery/suggest?q=…", d, clients, func(int) error {
 		return get(plain, "/host/api/discovery/suggest?q="+url.QueryEscape(pick(prefixes)), 200)
 	})
-	measure("search results page: GET /?q=…", d, clients, func(int) error { return get(plain, "/?q="+url.QueryEscape(pick(queries)), 200) })
-	measure("launch through the shell, recorded: GET /host/api/launch/{demo app}", d, clients, func(i int) error {
+	benchkit.Measure("search results page: GET /?q=…", d, clients, func(int) error { return get(plain, "/?q="+url.QueryEscape(pick(queries)), 200) })
+	benchkit.Measure("launch through the shell, recorded: GET /host/api/launch/{demo app}", d, clients, func(i int) error {
 		return get(users[i], "/host/api/launch/"+demo.AppID+"?om_scene=search", 200)
 	})
-	measure("directory feed page: GET /api/v1/directory?limit=100", d, clients, func(int) error { return get(plain, "/api/v1/directory?limit=100", 200) })
-	measure("directory feed page, If-None-Match: 304", d, clients, func(int) error {
+	benchkit.Measure("directory feed page: GET /api/v1/directory?limit=100", d, clients, func(int) error { return get(plain, "/api/v1/directory?limit=100", 200) })
+	benchkit.Measure("directory feed page, If-None-Match: 304", d, clients, func(int) error {
 		return get(plain, "/api/v1/directory?limit=100", 304, "If-None-Match", etag)
 	})
 	return nil
-}
-
-// measure runs op from clients goroutines for d and prints the rate and
-// latency percentiles.
-func measure(name string, d time.Duration, clients int, op func(client int) error) {
-	var mu sync.Mutex
-	var lat []time.Duration
-	var failed atomic.Int64
-	var first atomic.Value
-	start := time.Now()
-	stop := start.Add(d)
-	var wg sync.WaitGroup
-	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			for time.Now().Before(stop) {
-				t := time.Now()
-				if err := op(i); err != nil {
-					failed.Add(1)
-					first.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				mine = append(mine, time.Since(t))
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	el := time.Since(start)
-	slices.Sort(lat)
-	pct := func(q float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[min(len(lat)-1, int(q*float64(len(lat))))].Round(10 * time.Microsecond)
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%-72s %8.0f /s   p50 %-8s p99 %-8s (%d ok", name, float64(len(lat))/el.Seconds(), pct(0.5), pct(0.99), len(lat))
-	if f := failed.Load(); f > 0 {
-		fmt.Fprintf(&b, ", %d failed: %v", f, first.Load())
-	}
-	fmt.Println(b.String() + ")")
 }

@@ -22,15 +22,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"io/fs"
-	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -40,12 +36,9 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/openmini/openmini"
-	"github.com/openmini/openmini/account"
-	"github.com/openmini/openmini/app"
+	"github.com/openmini/openmini/bench/internal/benchkit"
 	"github.com/openmini/openmini/internal/testenv"
 	"github.com/openmini/openmini/miniapp"
-	"github.com/openmini/openmini/platform"
 )
 
 func main() {
@@ -55,39 +48,36 @@ func main() {
 	fixture := flag.String("fixture", "web/testdata/friendly", "the mini program project")
 	flag.Parse()
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "host-bench-*")
-	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o755) // nginx workers run as nobody
+	dir, cleanup := benchkit.TempDir("host-bench-*")
+	defer cleanup()
 
 	pkg, _, err := miniapp.Pack(ctx, *fixture, miniapp.DefaultLimits())
-	must(err)
-	cfg := platform.Defaults()
-	cfg.Addr, cfg.DataDir, cfg.LogLevel = "127.0.0.1:0", filepath.Join(dir, "data"), "error"
-	p, err := platform.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
-	must(err)
-	defer p.Close()
-	go p.Run(ctx)
-	appID := publish(ctx, p, pkg)
+	benchkit.Must(err)
+	p, stop := benchkit.Start(ctx, benchkit.Config(dir, ""))
+	defer stop()
+	dev := benchkit.NewDeveloper(ctx, p, "bench@example.com", "Bench", "Bench Org")
+	appID := dev.App(ctx, p, "Bench", "tools").ID
+	dev.Release(ctx, p, appID, pkg, "1.0.0")
 
 	// nginx serves the project's files as they are.
 	root := filepath.Join(dir, "nginx")
-	must(copyDir(*fixture, root))
-	ngPort := freePort()
+	benchkit.Must(copyDir(*fixture, root))
+	ngPort := benchkit.FreePort()
 	conf := fmt.Sprintf(`worker_processes 1; pid %[1]s/nginx.pid; error_log %[1]s/error.log; daemon off;
 events { worker_connections 256; }
 http { access_log off; sendfile on; include /etc/nginx/mime.types;
   client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s; uwsgi_temp_path %[1]s; scgi_temp_path %[1]s;
   server { listen 127.0.0.1:%[2]d; root %[1]s; } }
 `, root, ngPort)
-	must(os.WriteFile(filepath.Join(root, "nginx.conf"), []byte(conf), 0o644))
+	benchkit.Must(os.WriteFile(filepath.Join(root, "nginx.conf"), []byte(conf), 0o644))
 	// The floor of any host that frames a page from another origin: a
 	// minimal static page whose only content is that iframe.
-	must(os.WriteFile(filepath.Join(root, "shell.html"), []byte(fmt.Sprintf(
+	benchkit.Must(os.WriteFile(filepath.Join(root, "shell.html"), []byte(fmt.Sprintf(
 		`<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>shell</title>`+
 			`<iframe src="http://127.0.0.1:%d/pages/index.html" style="border:0;width:100%%;height:100vh"></iframe>`, ngPort)), 0o644))
 	ng := exec.Command(*nginx, "-c", filepath.Join(root, "nginx.conf"), "-p", root)
 	ng.Stderr = os.Stderr
-	must(ng.Start())
+	benchkit.Must(ng.Start())
 	defer ng.Process.Kill()
 	time.Sleep(300 * time.Millisecond)
 
@@ -128,7 +118,7 @@ http { access_log off; sendfile on; include /etc/nginx/mime.types;
 	b.cold(launch, true)
 	if os.Getenv("HOST_BENCH_DEBUG") != "" {
 		var top, child any
-		must(chromedp.Run(b.ctx, chromedp.Evaluate(`JSON.stringify({origin: performance.timeOrigin, nav: performance.getEntriesByType('navigation')[0].toJSON(), res: performance.getEntriesByType('resource').map((r) => [r.name.slice(-40), Math.round(r.startTime), Math.round(r.responseEnd)])})`, &top)))
+		benchkit.Must(chromedp.Run(b.ctx, chromedp.Evaluate(`JSON.stringify({origin: performance.timeOrigin, nav: performance.getEntriesByType('navigation')[0].toJSON(), res: performance.getEntriesByType('resource').map((r) => [r.name.slice(-40), Math.round(r.startTime), Math.round(r.responseEnd)])})`, &top)))
 		b.evalInChild(`JSON.stringify({origin: performance.timeOrigin, nav: performance.getEntriesByType('navigation')[0].toJSON(), res: performance.getEntriesByType('resource').map((r) => [r.name.slice(-40), Math.round(r.startTime), Math.round(r.responseEnd)])})`, &child)
 		fmt.Println(top)
 		fmt.Println(child)
@@ -140,27 +130,6 @@ http { access_log off; sendfile on; include /etc/nginx/mime.types;
 	sort.Float64s(rtts)
 	fmt.Printf("SDK bridge round trip, openmini.getLaunchOptions() x %d: median %.3f ms, p90 %.3f ms, p99 %.3f ms (target median < 2 ms)\n",
 		len(rtts), rtts[len(rtts)/2], rtts[len(rtts)*9/10], rtts[len(rtts)*99/100])
-}
-
-// publish registers, uploads, approves and releases the package.
-func publish(ctx context.Context, p *platform.Platform, pkg []byte) string {
-	acct, err := p.Accounts.Create(ctx, p.DB, account.NewAccount{Email: "bench@example.com", Name: "Bench", Password: "bench-password-1"})
-	must(err)
-	dev := openmini.Actor{AccountID: acct.ID, Label: acct.Email}
-	o, err := p.Orgs.Create(ctx, dev, "Bench Org")
-	must(err)
-	name, cat := "Bench", "tools"
-	a, _, err := p.Apps.Create(ctx, dev, o.ID, app.Settings{Name: &name, Category: &cat})
-	must(err)
-	v, err := p.Apps.Upload(ctx, dev, a.ID, app.Upload{Package: pkg, Version: "1.0.0"})
-	must(err)
-	_, err = p.Apps.Submit(ctx, dev, a.ID, "1.0.0")
-	must(err)
-	_, err = p.Apps.Approve(ctx, openmini.Actor{Label: "bench", StaffRole: account.RoleAdmin}, v.ID)
-	must(err)
-	_, err = p.Apps.ReleaseVersion(ctx, dev, a.ID, "1.0.0", 100)
-	must(err)
-	return a.ID
 }
 
 // browser is a headless Chromium that reports frames' load events.
@@ -193,11 +162,11 @@ func newBrowser(isolated bool) *browser {
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	b := &browser{ctx: ctx, cancel: func() { cancel(); cancelAlloc() }, isolated: isolated, contexts: map[cdp.FrameID]runtime.ExecutionContextID{}}
-	must(chromedp.Run(ctx, chromedp.Navigate("about:blank")))
+	benchkit.Must(chromedp.Run(ctx, chromedp.Navigate("about:blank")))
 	// The first iframe's load event, as the top document sees it (load
 	// events reach the document, not the window): it follows the load
 	// event inside the frame, in whatever process.
-	must(chromedp.Run(ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+	benchkit.Must(chromedp.Run(ctx, chromedp.ActionFunc(func(ctx context.Context) error {
 		_, err := page.AddScriptToEvaluateOnNewDocument(`if (window === top) document.addEventListener('load', (e) => {
 			if (e.target instanceof HTMLIFrameElement && !window.__omFrameLoad) window.__omFrameLoad = performance.timeOrigin + performance.now();
 		}, true);`).Do(ctx)
@@ -219,7 +188,7 @@ func newBrowser(isolated bool) *browser {
 			}
 		}
 	})
-	must(chromedp.Run(ctx, network.SetCacheDisabled(true)))
+	benchkit.Must(chromedp.Run(ctx, network.SetCacheDisabled(true)))
 	return b
 }
 
@@ -230,23 +199,23 @@ func (b *browser) close() { b.cancel() }
 // mini program's iframe (inFrame), or the page itself. Both come from
 // the documents' own navigation timing (one clock: timeOrigin).
 func (b *browser) cold(url string, inFrame bool) time.Duration {
-	must(chromedp.Run(b.ctx, chromedp.Navigate("about:blank"), network.ClearBrowserCache()))
+	benchkit.Must(chromedp.Run(b.ctx, chromedp.Navigate("about:blank"), network.ClearBrowserCache()))
 	b.mu.Lock()
 	b.child = ""
 	b.mu.Unlock()
-	must(chromedp.Run(b.ctx, chromedp.Navigate(url)))
+	benchkit.Must(chromedp.Run(b.ctx, chromedp.Navigate(url)))
 	const loadAt = `(() => { const n = performance.getEntriesByType('navigation')[0]; return n && n.loadEventStart > 0 ? performance.timeOrigin + n.loadEventStart : 0; })()`
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		var end, start float64
 		if inFrame && b.isolated {
-			must(chromedp.Run(b.ctx, chromedp.Evaluate(`window.__omFrameLoad || 0`, &end)))
+			benchkit.Must(chromedp.Run(b.ctx, chromedp.Evaluate(`window.__omFrameLoad || 0`, &end)))
 		} else if inFrame {
 			b.evalInChild(loadAt, &end)
 		} else {
-			must(chromedp.Run(b.ctx, chromedp.Evaluate(loadAt, &end)))
+			benchkit.Must(chromedp.Run(b.ctx, chromedp.Evaluate(loadAt, &end)))
 		}
-		must(chromedp.Run(b.ctx, chromedp.Evaluate(`performance.timeOrigin`, &start)))
+		benchkit.Must(chromedp.Run(b.ctx, chromedp.Evaluate(`performance.timeOrigin`, &start)))
 		if end > 0 {
 			return time.Duration((end - start) * float64(time.Millisecond))
 		}
@@ -273,7 +242,7 @@ func (b *browser) evalInChild(expr string, out any) {
 				return err
 			}))
 			if err == nil && exc == nil {
-				must(json.Unmarshal(res.Value, out))
+				benchkit.Must(json.Unmarshal(res.Value, out))
 				return
 			}
 		}
@@ -310,17 +279,3 @@ func median(ds []time.Duration) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func freePort() int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func must(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "host bench:", strings.TrimSpace(err.Error()))
-		os.Exit(1)
-	}
-}

@@ -21,11 +21,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/openmini/openmini/bench/internal/benchkit"
 
 	"github.com/openmini/openmini/account"
 	"github.com/openmini/openmini/pay"
@@ -107,7 +106,7 @@ func run(d time.Duration, clients int, dbURL string) error {
 
 	fmt.Printf("# %d clients over loopback HTTP, %s each, %s\n", clients, d, p.DB)
 	var seq atomic.Int64
-	measure("reference: GET /healthz", d, clients, func(int) error {
+	benchkit.Measure("reference: GET /healthz", d, clients, func(int) error {
 		resp, err := plain.Get(e.base + "/healthz")
 		if err != nil {
 			return err
@@ -116,11 +115,11 @@ func run(d time.Duration, clients int, dbURL string) error {
 		resp.Body.Close()
 		return status(resp, 200)
 	})
-	measure("POST /api/v1/merchant/orders (create, Idempotency-Key)", d, clients, func(int) error {
+	benchkit.Measure("POST /api/v1/merchant/orders (create, Idempotency-Key)", d, clients, func(int) error {
 		_, err := e.createOrder(plain, seq.Add(1))
 		return err
 	})
-	measure("create order + tradePay pay with the PIN (argon2id at the default cost)", d, clients, func(i int) error {
+	benchkit.Measure("create order + tradePay pay with the PIN (argon2id at the default cost)", d, clients, func(i int) error {
 		id, err := e.createOrder(plain, seq.Add(1))
 		if err != nil {
 			return err
@@ -179,49 +178,4 @@ func status(resp *http.Response, want int) error {
 		return fmt.Errorf("%s: status %d", resp.Request.URL.Path, resp.StatusCode)
 	}
 	return nil
-}
-
-// measure runs op from clients goroutines for d and prints the rate and
-// latency percentiles.
-func measure(name string, d time.Duration, clients int, op func(client int) error) {
-	var mu sync.Mutex
-	var lat []time.Duration
-	var failed atomic.Int64
-	var firstErr atomic.Value
-	stop := time.Now().Add(d)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			for time.Now().Before(stop) {
-				t := time.Now()
-				if err := op(i); err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				mine = append(mine, time.Since(t))
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	el := time.Since(start)
-	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
-	pct := func(q float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[min(len(lat)-1, int(q*float64(len(lat))))].Round(10 * time.Microsecond)
-	}
-	line := fmt.Sprintf("%-72s %8.0f /s   p50 %-8s p99 %-8s (%d ok", name, float64(len(lat))/el.Seconds(), pct(0.5), pct(0.99), len(lat))
-	if n := failed.Load(); n > 0 {
-		line += fmt.Sprintf(", %d failed: %v", n, firstErr.Load())
-	}
-	fmt.Println(strings.TrimSpace(line) + ")")
 }

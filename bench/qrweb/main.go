@@ -25,8 +25,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -36,9 +34,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/openmini/openmini"
-	"github.com/openmini/openmini/account"
-	"github.com/openmini/openmini/app"
+	"github.com/openmini/openmini/bench/internal/benchkit"
 	"github.com/openmini/openmini/platform"
 	"github.com/openmini/openmini/qr"
 )
@@ -51,41 +47,31 @@ func main() {
 	dbURL := flag.String("database-url", "", "PostgreSQL URL (default: SQLite in a temporary directory)")
 	flag.Parse()
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "qrweb-bench-*")
-	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o755) // nginx workers run as nobody
+	dir, cleanup := benchkit.TempDir("qrweb-bench-*")
+	defer cleanup()
+	cfg := benchkit.Config(dir, *dbURL)
+	cfg.TrustProxy = true
+	p, stop := benchkit.Start(ctx, cfg)
+	defer stop()
 
-	cfg := platform.Defaults()
-	cfg.Addr, cfg.DataDir, cfg.LogLevel, cfg.TrustProxy, cfg.DatabaseURL = "127.0.0.1:0", filepath.Join(dir, "data"), "error", true, *dbURL
-	p, err := platform.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
-	must(err)
-	defer p.Close()
-	go p.Run(ctx)
-
-	acct, err := p.Accounts.Create(ctx, p.DB, account.NewAccount{Email: "dev@example.com", Name: "Dana Dev", Password: "developer-password-1"})
-	must(err)
-	dev := openmini.Actor{AccountID: acct.ID, Label: acct.Email}
-	o, err := p.Orgs.Create(ctx, dev, "Noodle Bar Ltd")
-	must(err)
-	name, cat := "Noodle Bar", "food"
-	a, _, err := p.Apps.Create(ctx, dev, o.ID, app.Settings{Name: &name, Category: &cat})
-	must(err)
-	code, err := p.QR.Create(ctx, qr.NewCode{OrgID: o.ID, Target: qr.Target{Kind: qr.KindPage, AppID: a.ID, Page: "pages/order",
+	dev := benchkit.NewDeveloper(ctx, p, "dev@example.com", "Dana Dev", "Noodle Bar Ltd")
+	a := dev.App(ctx, p, "Noodle Bar", "food")
+	code, err := p.QR.Create(ctx, qr.NewCode{OrgID: dev.OrgID, Target: qr.Target{Kind: qr.KindPage, AppID: a.ID, Page: "pages/order",
 		Query: map[string]string{"store": "88", "table": "12"}}, Label: "Table 12"})
-	must(err)
+	benchkit.Must(err)
 
 	base := "http://" + p.Addr()
 	scanPath, imagePath := "/s/"+code.Slug, "/s/"+code.Slug+".png?size=512"
 	req, _ := http.NewRequest("GET", base+scanPath, nil)
 	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
-	must(err)
+	benchkit.Must(err)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusFound {
 		fail("GET %s: %d", scanPath, resp.StatusCode)
 	}
 	location := resp.Header.Get("Location")
 	resp, err = http.Get(base + imagePath)
-	must(err)
+	benchkit.Must(err)
 	png, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
@@ -93,9 +79,9 @@ func main() {
 	}
 
 	root := filepath.Join(dir, "nginx")
-	must(os.MkdirAll(root, 0o755))
-	must(os.WriteFile(filepath.Join(root, "code.png"), png, 0o644))
-	ngPort := freePort()
+	benchkit.Must(os.MkdirAll(root, 0o755))
+	benchkit.Must(os.WriteFile(filepath.Join(root, "code.png"), png, 0o644))
+	ngPort := benchkit.FreePort()
 	conf := fmt.Sprintf(`worker_processes auto; pid %[1]s/nginx.pid; error_log %[1]s/error.log; daemon off;
 events { worker_connections 1024; }
 http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; open_file_cache max=100; default_type image/png;
@@ -104,15 +90,15 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; op
     location = /s/%[3]s { return 302 %[4]s; }
     location = /s/%[3]s.png { try_files /code.png =404; } } }
 `, root, ngPort, code.Slug, location)
-	must(os.WriteFile(filepath.Join(root, "nginx.conf"), []byte(conf), 0o644))
+	benchkit.Must(os.WriteFile(filepath.Join(root, "nginx.conf"), []byte(conf), 0o644))
 	ng := exec.Command(*nginx, "-c", filepath.Join(root, "nginx.conf"), "-p", root)
-	must(ng.Start())
+	benchkit.Must(ng.Start())
 	defer ng.Process.Kill()
 	time.Sleep(300 * time.Millisecond)
 
 	// Each request from its own client address.
 	script := filepath.Join(dir, "xff.lua")
-	must(os.WriteFile(script, []byte(`
+	benchkit.Must(os.WriteFile(script, []byte(`
 local n = 0
 request = function()
   n = n + 1
@@ -127,10 +113,10 @@ end
 	}
 	fmt.Printf("# wrk -t%d -c%d -d%s on loopback; openmini on %s + folder blobs; nginx answers from its config / disk\n", *threads, *conns, *duration, db)
 	warm(base+scanPath, script)
-	before := scans(ctx, p, o.ID, code.ID)
+	before := scans(ctx, p, dev.OrgID, code.ID)
 	om := wrk(*threads, *conns, *duration, base+scanPath, script)
 	time.Sleep(200 * time.Millisecond)
-	after := scans(ctx, p, o.ID, code.ID)
+	after := scans(ctx, p, dev.OrgID, code.ID)
 	warm(fmt.Sprintf("http://127.0.0.1:%d%s", ngPort, scanPath), script)
 	ngr := wrk(*threads, *conns, *duration, fmt.Sprintf("http://127.0.0.1:%d%s", ngPort, scanPath), script)
 	fmt.Printf("%-26s openmini %7.0f req/s (p50 %s)   nginx %7.0f req/s (p50 %s)   ratio %.3f\n", "scan: GET /s/{slug} -> 302", om.rps, om.p50, ngr.rps, ngr.p50, om.rps/ngr.rps)
@@ -149,7 +135,7 @@ end
 
 func scans(ctx context.Context, p *platform.Platform, org, id int64) int64 {
 	st, err := p.QR.CodeStats(ctx, org, id, qr.StatsRange{})
-	must(err)
+	benchkit.Must(err)
 	return st.Scans
 }
 
@@ -200,19 +186,6 @@ func wrk(threads, conns int, d time.Duration, url, script string) result {
 		fail("wrk socket errors from %s:\n%s", url, out)
 	}
 	return r
-}
-
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	must(err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func must(err error) {
-	if err != nil {
-		fail("%v", err)
-	}
 }
 
 func fail(format string, args ...any) {

@@ -17,8 +17,7 @@ import (
 	"crypto/rand"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,11 +28,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/openmini/openmini"
-	"github.com/openmini/openmini/account"
-	"github.com/openmini/openmini/app"
+	"github.com/openmini/openmini/bench/internal/benchkit"
 	"github.com/openmini/openmini/miniapp"
-	"github.com/openmini/openmini/platform"
 )
 
 func main() {
@@ -44,68 +40,48 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write the server's CPU profile during the openmini runs to this file")
 	flag.Parse()
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "serving-bench-*")
-	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o755) // nginx workers run as nobody
+	dir, cleanup := benchkit.TempDir("serving-bench-*")
+	defer cleanup()
 
 	// The project: a page and two assets of 1 KB and 100 KB (random bytes,
 	// so neither side can compress them).
 	proj := filepath.Join(dir, "proj")
-	must(miniapp.Init(proj, "blank", "Bench"))
+	benchkit.Must(miniapp.Init(proj, "blank", "Bench"))
 	assets := map[string]int{"common/a1k.bin": 1 << 10, "common/a100k.bin": 100 << 10}
 	for name, n := range assets {
 		b := make([]byte, n)
 		rand.Read(b)
-		must(os.WriteFile(filepath.Join(proj, name), b, 0o644))
+		benchkit.Must(os.WriteFile(filepath.Join(proj, name), b, 0o644))
 	}
 	pkg, _, err := miniapp.Pack(ctx, proj, miniapp.DefaultLimits())
-	must(err)
+	benchkit.Must(err)
 
-	cfg := platform.Defaults()
-	cfg.Addr, cfg.DataDir, cfg.LogLevel = "127.0.0.1:0", filepath.Join(dir, "data"), "error"
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	p, err := platform.Open(ctx, cfg, log, io.Discard)
-	must(err)
-	defer p.Close()
-	go p.Run(ctx)
-
-	admin := openmini.Actor{Label: "bench", StaffRole: account.RoleAdmin}
-	acct, err := p.Accounts.Create(ctx, p.DB, account.NewAccount{Email: "bench@example.com", Name: "Bench", Password: "bench-password-1"})
-	must(err)
-	dev := openmini.Actor{AccountID: acct.ID, Label: acct.Email}
-	o, err := p.Orgs.Create(ctx, dev, "Bench Org")
-	must(err)
-	name, cat := "Bench", "tools"
-	a, _, err := p.Apps.Create(ctx, dev, o.ID, app.Settings{Name: &name, Category: &cat})
-	must(err)
-	v, err := p.Apps.Upload(ctx, dev, a.ID, app.Upload{Package: pkg, Version: "1.0.0"})
-	must(err)
-	_, err = p.Apps.Submit(ctx, dev, a.ID, "1.0.0")
-	must(err)
-	_, err = p.Apps.Approve(ctx, admin, v.ID)
-	must(err)
-	_, err = p.Apps.ReleaseVersion(ctx, dev, a.ID, "1.0.0", 100)
-	must(err)
+	cfg := benchkit.Config(dir, "")
+	p, stop := benchkit.Start(ctx, cfg)
+	defer stop()
+	dev := benchkit.NewDeveloper(ctx, p, "bench@example.com", "Bench", "Bench Org")
+	a := dev.App(ctx, p, "Bench", "tools")
+	v := dev.Release(ctx, p, a.ID, pkg, "1.0.0")
 	port := p.Addr()[strings.LastIndexByte(p.Addr(), ':')+1:]
 	hostHdr := a.ID + "." + cfg.AppsDomain + ":" + port
 
 	// nginx serves the same bytes from disk.
 	root := filepath.Join(dir, "nginx")
-	must(os.MkdirAll(filepath.Join(root, "common"), 0o755))
+	benchkit.Must(os.MkdirAll(filepath.Join(root, "common"), 0o755))
 	for n := range assets {
 		b, _ := os.ReadFile(filepath.Join(proj, n))
-		must(os.WriteFile(filepath.Join(root, n), b, 0o644))
+		benchkit.Must(os.WriteFile(filepath.Join(root, n), b, 0o644))
 	}
-	ngPort := freePort()
+	ngPort := benchkit.FreePort()
 	conf := fmt.Sprintf(`worker_processes auto; pid %[1]s/nginx.pid; error_log %[1]s/error.log; daemon off;
 events { worker_connections 1024; }
 http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; open_file_cache max=100;
   client_body_temp_path %[1]s; proxy_temp_path %[1]s; fastcgi_temp_path %[1]s; uwsgi_temp_path %[1]s; scgi_temp_path %[1]s;
   server { listen 127.0.0.1:%[2]d; root %[1]s; etag on; add_header Cache-Control "public, max-age=31536000, immutable"; } }
 `, root, ngPort)
-	must(os.WriteFile(filepath.Join(root, "nginx.conf"), []byte(conf), 0o644))
+	benchkit.Must(os.WriteFile(filepath.Join(root, "nginx.conf"), []byte(conf), 0o644))
 	ng := exec.Command(*nginx, "-c", filepath.Join(root, "nginx.conf"), "-p", root)
-	must(ng.Start())
+	benchkit.Must(ng.Start())
 	defer ng.Process.Kill()
 	time.Sleep(300 * time.Millisecond)
 
@@ -123,7 +99,7 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; op
 	req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%s/_v/%s/common/a1k.bin", port, v.SHA256), nil)
 	req.Host = hostHdr
 	resp, err := http.DefaultClient.Do(req)
-	must(err)
+	benchkit.Must(err)
 	resp.Body.Close()
 	same := resp.Header.Clone()
 	same.Del("Date")
@@ -137,8 +113,8 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; op
 		goURL := fmt.Sprintf("http://127.0.0.1:%d/%s", goPort, n)
 		if *cpuprofile != "" {
 			f, err := os.Create(strings.TrimSuffix(*cpuprofile, ".pprof") + "-" + filepath.Base(n) + ".pprof")
-			must(err)
-			must(pprof.StartCPUProfile(f))
+			benchkit.Must(err)
+			benchkit.Must(pprof.StartCPUProfile(f))
 		}
 		om := wrk(*threads, *conns, *duration, omURL, "Host: "+hostHdr)
 		pprof.StopCPUProfile()
@@ -179,31 +155,17 @@ func wrk(threads, conns int, d time.Duration, url, header string) float64 {
 	return f
 }
 
-func freePort() int {
-	ln, err := netListen()
-	must(err)
-	defer ln.Close()
-	return ln.Addr().(*tcpAddr).Port
-}
-
-func must(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
-
 // bareGoServer serves the files under root from memory with nothing but
 // net/http, on a free port, adding the headers hdr.
 func bareGoServer(root string, hdr http.Header) int {
 	files := map[string][]byte{}
 	for _, n := range []string{"common/a1k.bin", "common/a100k.bin"} {
 		b, err := os.ReadFile(filepath.Join(root, n))
-		must(err)
+		benchkit.Must(err)
 		files["/"+n] = b
 	}
-	ln, err := netListen()
-	must(err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	benchkit.Must(err)
 	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, ok := files[r.URL.Path]
 		if !ok {
@@ -217,5 +179,5 @@ func bareGoServer(root string, hdr http.Header) int {
 		h.Set("Content-Length", strconv.Itoa(len(b)))
 		w.Write(b)
 	}))
-	return ln.Addr().(*tcpAddr).Port
+	return ln.Addr().(*net.TCPAddr).Port
 }
