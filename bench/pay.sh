@@ -10,6 +10,7 @@
 # its ratio and the script ends with the median.
 #
 #   bench/pay.sh       # PAY_CLIENTS=8, PAY_N=15000 payments a round, PAY_ROUNDS=3, pgbench -T 10
+#   PAY_MERCHANTS=16 bench/pay.sh   # payments spread over 16 merchants instead of one
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -35,14 +35,24 @@ func clients() int {
 	return 8
 }
 
-type fixture struct {
-	svc      *pay.Service
-	merchant int64
-	users    []int64
+// merchants is the number of merchants the payments are spread over
+// (PAY_MERCHANTS, default 1: every payment credits the same merchant).
+func merchants() int {
+	if n, err := strconv.Atoi(os.Getenv("PAY_MERCHANTS")); err == nil && n > 0 {
+		return n
+	}
+	return 1
 }
 
-// setup opens the database and creates one merchant with a webhook URL
-// (so every payment queues a delivery) and 256 users with money.
+type fixture struct {
+	svc       *pay.Service
+	merchants []int64
+	users     []int64
+}
+
+// setup opens the database and creates the merchants, each with a
+// webhook URL (so every payment queues a delivery), and 256 users with
+// money.
 func setup(b *testing.B, dbURL string) *fixture {
 	b.Helper()
 	ctx := context.Background()
@@ -66,14 +76,17 @@ func setup(b *testing.B, dbURL string) *fixture {
 	if err := db.QueryRow(ctx, `INSERT INTO orgs (slug, name, created_at) VALUES ('bench', 'bench', 0) RETURNING id`).Scan(&org); err != nil {
 		b.Fatal(err)
 	}
-	m, err := svc.CreateMerchant(ctx, pay.MerchantSpec{OrgID: org, Name: "Bench Cafe", Category: "cafe"})
-	if err != nil {
-		b.Fatal(err)
+	f := &fixture{svc: svc}
+	for i := range merchants() {
+		m, err := svc.CreateMerchant(ctx, pay.MerchantSpec{OrgID: org, Name: fmt.Sprintf("Bench Cafe %d", i+1), Category: "cafe"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := svc.SetWebhook(ctx, m.ID, "http://127.0.0.1:9/hooks"); err != nil {
+			b.Fatal(err)
+		}
+		f.merchants = append(f.merchants, m.ID)
 	}
-	if _, err := svc.SetWebhook(ctx, m.ID, "http://127.0.0.1:9/hooks"); err != nil {
-		b.Fatal(err)
-	}
-	f := &fixture{svc: svc, merchant: m.ID}
 	for i := range 256 {
 		var id int64
 		if err := db.QueryRow(ctx, `INSERT INTO accounts (name, created_at) VALUES (?, 0) RETURNING id`, fmt.Sprintf("u%d", i)).Scan(&id); err != nil {
@@ -100,7 +113,7 @@ func run(b *testing.B, f *fixture) {
 		for pb.Next() {
 			n := seq.Add(1)
 			user := f.users[int(n)%len(f.users)]
-			o, err := f.svc.CreateOrder(ctx, f.merchant, "bench-"+strconv.FormatInt(n, 10),
+			o, err := f.svc.CreateOrder(ctx, f.merchants[int(n)%len(f.merchants)], "bench-"+strconv.FormatInt(n, 10),
 				pay.OrderRequest{Amount: 12_34 + n%100, Description: "coffee"})
 			if err != nil {
 				b.Error(err)
