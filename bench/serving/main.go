@@ -30,6 +30,7 @@ import (
 
 	"github.com/openmini/openmini/bench/internal/benchkit"
 	"github.com/openmini/openmini/miniapp"
+	"github.com/valyala/fasthttp"
 )
 
 func main() {
@@ -105,6 +106,7 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; op
 	same.Del("Date")
 	same.Del("Content-Length")
 	sameHdrPort := bareGoServer(root, same)
+	fastPort := fasthttpServer(root, same)
 
 	fmt.Printf("# wrk -t%d -c%d -d%s on loopback; openmini on SQLite + folder blobs, in-process caches warm\n", *threads, *conns, *duration)
 	for _, n := range []string{"common/a1k.bin", "common/a100k.bin"} {
@@ -121,8 +123,9 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000; op
 		ngr := wrk(*threads, *conns, *duration, ngURL, "")
 		bare := wrk(*threads, *conns, *duration, goURL, "")
 		bareHdr := wrk(*threads, *conns, *duration, fmt.Sprintf("http://127.0.0.1:%d/%s", sameHdrPort, n), "")
-		fmt.Printf("%-18s openmini %8.0f req/s   nginx %8.0f req/s   ratio %.2f   (bare Go net/http %8.0f req/s, %.2f of nginx; with OpenMini's headers %8.0f req/s, %.2f of nginx)\n",
-			n, om, ngr, om/ngr, bare, bare/ngr, bareHdr, bareHdr/ngr)
+		fast := wrk(*threads, *conns, *duration, fmt.Sprintf("http://127.0.0.1:%d/%s", fastPort, n), "")
+		fmt.Printf("%-18s openmini %8.0f req/s   nginx %8.0f req/s   ratio %.2f   (bare Go net/http %8.0f req/s, %.2f of nginx; with OpenMini's headers %8.0f req/s, %.2f of nginx; fasthttp with OpenMini's headers %8.0f req/s, %.2f of nginx)\n",
+			n, om, ngr, om/ngr, bare, bare/ngr, bareHdr, bareHdr/ngr, fast, fast/ngr)
 	}
 }
 
@@ -158,12 +161,7 @@ func wrk(threads, conns int, d time.Duration, url, header string) float64 {
 // bareGoServer serves the files under root from memory with nothing but
 // net/http, on a free port, adding the headers hdr.
 func bareGoServer(root string, hdr http.Header) int {
-	files := map[string][]byte{}
-	for _, n := range []string{"common/a1k.bin", "common/a100k.bin"} {
-		b, err := os.ReadFile(filepath.Join(root, n))
-		benchkit.Must(err)
-		files["/"+n] = b
-	}
+	files := readFiles(root)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	benchkit.Must(err)
 	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -179,5 +177,39 @@ func bareGoServer(root string, hdr http.Header) int {
 		h.Set("Content-Length", strconv.Itoa(len(b)))
 		w.Write(b)
 	}))
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// readFiles reads the two benchmark files under root, by URL path.
+func readFiles(root string) map[string][]byte {
+	files := map[string][]byte{}
+	for _, n := range []string{"common/a1k.bin", "common/a100k.bin"} {
+		b, err := os.ReadFile(filepath.Join(root, n))
+		benchkit.Must(err)
+		files["/"+n] = b
+	}
+	return files
+}
+
+// fasthttpServer serves the same files from memory with fasthttp, an HTTP
+// server of its own that does not build on net/http, adding the headers
+// hdr: a Go floor outside net/http.
+func fasthttpServer(root string, hdr http.Header) int {
+	files := readFiles(root)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	benchkit.Must(err)
+	go fasthttp.Serve(ln, func(c *fasthttp.RequestCtx) {
+		b, ok := files[string(c.Path())]
+		if !ok {
+			c.SetStatusCode(http.StatusNotFound)
+			return
+		}
+		for k, v := range hdr {
+			for _, x := range v {
+				c.Response.Header.Add(k, x)
+			}
+		}
+		c.SetBody(b)
+	})
 	return ln.Addr().(*net.TCPAddr).Port
 }
