@@ -78,7 +78,7 @@ func (s *Service) payOrderPG(ctx context.Context, m *Merchant, o *Order, payer, 
 	var took, complete int
 	err = retryBusy(ctx, func() error { return s.db.QueryRow(ctx, payStatement(len(ps), job), args...).Scan(&took, &complete) })
 	switch {
-	case errors.Is(err, sqldb.ErrCheck) || err != nil && strings.Contains(err.Error(), "pay_accounts_balance_nonneg"):
+	case errors.Is(err, sqldb.ErrCheck) && strings.Contains(err.Error(), "pay_accounts_balance_nonneg"):
 		return nil, ErrInsufficientFunds
 	case err != nil:
 		return nil, fmt.Errorf("pay order %s in one statement: %w", o.ID, err)

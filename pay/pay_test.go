@@ -74,6 +74,26 @@ func TestPayOrder(t *testing.T) {
 		if err != nil || len(orders) != 1 || orders[0].ID != o.ID {
 			t.Fatalf("user's orders %v, %v", orders, err)
 		}
+
+		// An order past its expiry is refused, naming the expiry, before
+		// the expiry job has closed it: the attempt closes it (with its
+		// order.closed event) and no money moves.
+		late := e.order(m, 10_00)
+		e.clock.Advance(16 * time.Minute)
+		_, err = e.svc.PayOrder(e.ctx, pay.PayRequest{AccountID: user, OrderID: late.ID, PIN: testPIN})
+		wantCode(t, err, openmini.ECONFLICT)
+		if !strings.Contains(err.Error(), "expired") {
+			t.Fatalf("paying an expired order: %v", err)
+		}
+		if b := e.balance(user); b != 61_50 {
+			t.Fatalf("wallet %d after an expired order, want 6150", b)
+		}
+		if n := e.count(`SELECT COUNT(*) FROM pay_events WHERE order_id = ? AND type = 'order.paid'`, late.ID); n != 0 {
+			t.Fatalf("%d order.paid events for the expired order", n)
+		}
+		if n := e.count(`SELECT COUNT(*) FROM pay_orders WHERE id = ? AND state = 'closed'`, late.ID); n != 1 {
+			t.Fatalf("the expired order is not closed after the attempt")
+		}
 	})
 }
 
