@@ -331,6 +331,29 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	w.Write(buf.Bytes())
 }
 
+// noRoute answers requests that no route of mux takes: 405 with an Allow
+// header when the path has routes for other methods (as ServeMux would),
+// and otherwise the localized "no such page" (JSON for API clients)
+// instead of ServeMux's plain-text 404.
+func (s *Server) noRoute(mux *http.ServeMux) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := *r
+			probe.Method = m
+			if _, p := mux.Handler(&probe); m != r.Method && p != "" && p != "/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+			return
+		}
+		s.renderError(w, r, openmini.Errorf(openmini.ENOTFOUND, "There is no such page."))
+	}
+}
+
 // writeJSON writes v as a JSON response.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)

@@ -18,6 +18,7 @@ func (s *Server) routes() *http.ServeMux {
 	s.routesDiscovery(mux)
 	s.routesOpenAPI(mux)
 	s.routesDev(mux)
+	mux.HandleFunc("/", s.noRoute(mux))
 	return mux
 }
 
