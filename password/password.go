@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -26,6 +27,20 @@ type Params struct {
 // Default follows OWASP's argon2id minimum (19 MiB, 2 passes, 1 thread).
 var Default = Params{Memory: 19 * 1024, Time: 2, Threads: 1}
 
+// slots bounds how many hashes are computed at once. argon2id is bound by
+// CPU, so running more of them than there are CPUs finishes none sooner;
+// it only multiplies memory (19 MiB each at the default cost), which a
+// burst of sign-ins or PIN payments would otherwise grow without limit.
+// Callers beyond the bound wait their turn.
+var slots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
+// idKey is argon2.IDKey run in one of the slots.
+func idKey(pw, salt []byte, p Params, n uint32) []byte {
+	slots <- struct{}{}
+	defer func() { <-slots }()
+	return argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, n)
+}
+
 // ErrMismatch is returned by Check when the password is wrong.
 var ErrMismatch = errors.New("password does not match")
 
@@ -35,7 +50,7 @@ var b64 = base64.RawStdEncoding
 func Hash(pw string, p Params) string {
 	salt := make([]byte, 16)
 	rand.Read(salt)
-	sum := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, 32)
+	sum := idKey([]byte(pw), salt, p, 32)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(sum))
 }
@@ -66,7 +81,7 @@ func Check(pw, encoded string) error {
 	if err != nil || len(want) == 0 {
 		return errors.New("password: bad hash")
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := idKey([]byte(pw), salt, p, uint32(len(want)))
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return ErrMismatch
 	}

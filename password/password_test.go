@@ -2,7 +2,9 @@ package password
 
 import (
 	"errors"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -27,4 +29,36 @@ func TestHashCheck(t *testing.T) {
 			t.Errorf("Check(%q) = %v, want a format error", bad, err)
 		}
 	}
+}
+
+// TestConcurrentChecksBoundMemory: a burst of checks at the default cost
+// (19 MiB each) runs a few at a time, so the heap grows by a few checks'
+// worth, not by the burst's.
+func TestConcurrentChecksBoundMemory(t *testing.T) {
+	h := Hash("258013", Default)
+	burst := 8 * cap(slots)
+	per := uint64(Default.Memory) * 1024
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var wg sync.WaitGroup
+	errs := make(chan error, burst)
+	for range burst {
+		wg.Go(func() { errs <- Check("258013", h) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("check in a burst: %v", err)
+		}
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	grew := after.HeapSys - before.HeapSys
+	if limit := 4 * uint64(cap(slots)) * per; grew > limit {
+		t.Fatalf("%d concurrent checks grew the heap by %d MiB; at most %d MiB expected (%d at a time)",
+			burst, grew>>20, limit>>20, cap(slots))
+	}
+	t.Logf("%d concurrent checks, %d at a time: heap grew by %d MiB", burst, cap(slots), grew>>20)
 }
