@@ -5,8 +5,8 @@
 #   scripts/test.sh -run TestFoo ./sqldb/    go test args instead of ./...
 #
 # It installs what the suite needs when missing (PostgreSQL, Chromium,
-# zbar-tools, poppler-utils, CJK fonts through apt; versitygw through go
-# install), starts a
+# zbar-tools, poppler-utils, CJK fonts, Node.js and npm through apt;
+# versitygw through go install; TypeScript through npm ci), starts a
 # throwaway PostgreSQL on a free loopback port, then runs gofmt, go vet and
 # `go test -race` twice: server-level tests on SQLite, then on PostgreSQL.
 # Missing parts fail the tests instead of skipping them
@@ -115,6 +115,8 @@ install_missing() {
 	have_zbar || pkgs+=(zbar-tools)
 	have_poppler || pkgs+=(poppler-utils)
 	have_cjk_fonts || pkgs+=(fonts-noto-cjk)
+	command -v node >/dev/null || pkgs+=(nodejs)
+	command -v npm >/dev/null || pkgs+=(npm)
 	if [[ ${#pkgs[@]} -gt 0 ]]; then
 		if [[ ${OPENMINI_TEST_NO_INSTALL:-} == 1 ]]; then
 			echo "missing, not installing (OPENMINI_TEST_NO_INSTALL=1): ${pkgs[*]}"
@@ -123,6 +125,24 @@ install_missing() {
 		else
 			echo "apt-get install ${pkgs[*]}"
 			apt_install "${pkgs[@]}"
+		fi
+	fi
+
+	# TypeScript, pinned by web/testdata/sdk-types/package-lock.json, to
+	# compile the SDK's types (TestSDKTypes).
+	if [[ ! -f web/testdata/sdk-types/node_modules/typescript/bin/tsc ]]; then
+		if [[ ${OPENMINI_TEST_NO_INSTALL:-} == 1 ]]; then
+			echo "missing, not installing: TypeScript (npm ci in web/testdata/sdk-types)"
+		else
+			echo "npm ci in web/testdata/sdk-types (TypeScript)"
+			local npmlog
+			npmlog=$(mktemp "${TMPDIR:-/tmp}/openmini-npm.XXXXXX")
+			if ! npm ci --prefix web/testdata/sdk-types --no-audit --no-fund >"$npmlog" 2>&1; then
+				tail -n 40 "$npmlog" >&2
+				rm -f "$npmlog"
+				die "npm ci in web/testdata/sdk-types failed"
+			fi
+			rm -f "$npmlog"
 		fi
 	fi
 

@@ -35,11 +35,18 @@ export declare namespace OpenMini {
     | 'timeout'        // request(): no answer in time
     | 'unauthorized'   // the call needs a signed-in user
     | 'forbidden'      // the user may not do this
+    | 'conflict'       // the call clashed with a change made at the same time; try again
     | 'rate_limited'   // too many calls; try later
     | 'unavailable'    // the host or platform cannot answer now
     | 'no_host'        // the page runs outside the OpenMini host
     | 'not_ready'      // a *Sync call before the host answered; await openmini.ready
-    | 'internal';      // a bug in the host
+    | 'internal'       // a bug in the host
+    // tradePay only (docs/payments.md):
+    | 'insufficient_funds'   // the user closed a sheet whose balance was too low
+    | 'order_not_payable'    // the order is closed, expired or paid by someone else
+    | 'merchant_unavailable' // the merchant is suspended
+    | 'not_linked'           // the order's merchant has not linked this mini program
+    | 'pin_locked';          // the payment PIN is locked after too many wrong ones
 
   /** Every rejected promise carries one. */
   interface OpenMiniError extends Error {
@@ -168,6 +175,55 @@ export declare namespace OpenMini {
     header: Record<string, string>;
   }
 
+  /** A line of a payment order. Amounts are integers in minor units (fen). */
+  interface OrderItem {
+    name: string;
+    quantity: number;
+    unit_price: number;
+  }
+
+  /** A payment order as the platform keeps it (the merchant API's shape). */
+  interface PaymentOrder {
+    id: string;
+    merchant_id: number;
+    app_id?: string;
+    merchant_order_no?: string;
+    source: 'api' | 'collection' | 'payment_code';
+    description: string;
+    items?: OrderItem[];
+    currency: string;
+    amount: number;
+    state: 'created' | 'paid' | 'partly_refunded' | 'refunded' | 'closed';
+    campaign_id?: number;
+    discount: number;
+    user_paid: number;
+    fee: number;
+    net: number;
+    refunded: number;
+    refunded_discount: number;
+    refunded_fee: number;
+    /** RFC 3339 times. */
+    created_at: string;
+    expires_at: string;
+    paid_at?: string;
+    closed_at?: string;
+  }
+
+  /** tradePay's result. Amounts are integers in minor units of currency. */
+  interface TradeResult {
+    status: 'paid';
+    orderId: string;
+    amount: number;
+    /** The platform-funded coupon. */
+    discount: number;
+    /** What the wallet paid: amount - discount. */
+    userPaid: number;
+    currency: string;
+    /** RFC 3339. */
+    paidAt: string;
+    order: PaymentOrder;
+  }
+
   interface SDK {
     /** The SDK's version. */
     readonly version: string;
@@ -254,7 +310,7 @@ export declare namespace OpenMini {
     /** This launch, signed by the platform, for the mini program's server to verify. */
     getLaunchData: OptionalCall<Empty, { token: string }>;
     /** Pays a payment order the mini program's server created. */
-    tradePay: Call<{ orderId: string } & Record<string, unknown>, Record<string, unknown>>;
+    tradePay: Call<{ orderId: string }, TradeResult>;
 
     /** Calls any host method by name (for host extensions newer than this SDK). */
     invoke<R = unknown>(method: string, params?: Record<string, unknown> & Callbacks<R>): Promise<R>;
