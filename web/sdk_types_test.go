@@ -92,3 +92,50 @@ func TestSDKErrorCodesAreTyped(t *testing.T) {
 		}
 	}
 }
+
+// TestExamplesCallTheSDK: the project templates (openmini init) and the
+// demo's mini programs call only methods the SDK has, so an example never
+// teaches a call that fails with "is not a function".
+func TestExamplesCallTheSDK(t *testing.T) {
+	dts, err := os.ReadFile(filepath.Join("static", "sdk", "openmini.d.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := regexp.MustCompile(`(?s)\n  interface SDK \{(.*?)\n  \}`).FindSubmatch(dts)
+	if body == nil {
+		t.Fatal("openmini.d.ts has no SDK interface")
+	}
+	members := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^    (?:readonly )?([a-zA-Z]+)[:<(]`).FindAllSubmatch(body[1], -1) {
+		members[string(m[1])] = true
+	}
+	if !members["tradePay"] || !members["navigateTo"] || len(members) < 30 {
+		t.Fatalf("read %d SDK members from openmini.d.ts; is the pattern right?", len(members))
+	}
+	call := regexp.MustCompile(`\b(?:openmini|sdk)\.([a-zA-Z]+)\s*\(`)
+	n := 0
+	for _, root := range []string{filepath.Join("..", "miniapp", "templates"), filepath.Join("..", "platform", "demo")} {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || (!strings.HasSuffix(p, ".js") && !strings.HasSuffix(p, ".html") && !strings.HasSuffix(p, ".md")) {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for _, m := range call.FindAllSubmatch(b, -1) {
+				n++
+				if name := string(m[1]); !members[name] {
+					t.Errorf("%s uses openmini.%s, which the SDK does not have", p, name)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n < 15 {
+		t.Fatalf("found only %d SDK uses in the templates and the demo; is the pattern right?", n)
+	}
+}

@@ -23,12 +23,13 @@
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ cart }),
       }).then((r) => r.json());
-      await shop.sdk.requestPayment({ orderId: order.id });
+      await shop.sdk.tradePay({ orderId: order.id });
       await shop.saveCart({});
       shop.toast('Paid. Thank you!');
       shop.sdk.navigateBack();
     } catch (err) {
-      shop.toast('Payment was not completed');
+      // err.code says why (docs/sdk.md, "Error codes").
+      shop.toast(err.code === 'cancelled' ? 'Payment cancelled' : 'Payment was not completed');
     }
   });
 })();
