@@ -10,6 +10,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +151,92 @@ func TestDocsBackendExample(t *testing.T) {
 			t.Fatalf("curl form: %v %v", resp.Status, err)
 		}
 		resp.Body.Close()
+	})
+}
+
+// TestDocsNodeLaunchVerifier runs docs/identity.md's Node.js (jose)
+// launch-data verifier, as printed but for the issuer's URL, against
+// launch data the server signed and the JWKS it serves.
+func TestDocsNodeLaunchVerifier(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		testenv.Missing(t, "node (make test installs nodejs)")
+	}
+	modules := filepath.Join("..", "testdata", "node")
+	if _, err := os.Stat(filepath.Join(modules, "node_modules", "jose")); err != nil {
+		testenv.Missing(t, "jose: run npm ci in testdata/node (make test does)")
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "identity.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)### Example: Node\\.js \\(`jose`\\)\\s*```js\\n(.*?)```").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/identity.md has no Node.js launch data example")
+	}
+	testenv.EachDB(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		mona := e.user("mona@example.com", "Mona")
+		sign := func(app string) string {
+			tok, err := e.svc.SignLaunch(ctx, identity.LaunchClaims{AppID: app, AccountID: mona, Scene: "qr", Query: "table=12", Path: "pages/menu"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok
+		}
+		good := sign("shop")
+		tampered := good[:len(good)-4] + strings.Map(func(r rune) rune {
+			if r == 'A' {
+				return 'B'
+			}
+			return 'A'
+		}, good[len(good)-4:])
+		tokens := []string{good, sign("menu"), tampered, "not.a.token"}
+		in, _ := json.Marshal(tokens)
+
+		script := strings.ReplaceAll(string(m[1]), "https://openmini.example.com", e.srv.URL) + `
+const tokens = JSON.parse(readFileSync(0, "utf8"));
+for (const t of tokens) {
+  try {
+    const p = await verifyLaunch(t);
+    console.log(JSON.stringify({ ok: true, sub: p.sub, scene: p.scene, query: p.query, path: p.path, jti: p.jti }));
+  } catch (e) {
+    console.log(JSON.stringify({ ok: false, code: e.code || e.message }));
+  }
+}`
+		script = "import { readFileSync } from 'node:fs';\n" + script
+		cmd := exec.Command(node, "--input-type=module", "-e", script)
+		cmd.Dir = modules
+		cmd.Stdin = strings.NewReader(string(in))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("node: %v\n%s", err, out)
+		}
+		type result struct {
+			OK                            bool
+			Code, Sub, Scene, Query, Path string
+			JTI                           string `json:"jti"`
+		}
+		var got []result
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			var r result
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatalf("node printed %q: %v\n%s", line, err, out)
+			}
+			got = append(got, r)
+		}
+		if len(got) != len(tokens) {
+			t.Fatalf("%d results for %d tokens:\n%s", len(got), len(tokens), out)
+		}
+		if r := got[0]; !r.OK || r.Sub == "" || r.Scene != "qr" || r.Query != "table=12" || r.Path != "pages/menu" || r.JTI == "" {
+			t.Errorf("the docs' verifier on real launch data: %+v", r)
+		}
+		for i, name := range []string{"", "another app's launch data", "a tampered signature", "garbage"} {
+			if i > 0 && got[i].OK {
+				t.Errorf("the docs' verifier accepted %s: %+v", name, got[i])
+			}
+		}
+		t.Logf("refusals: %s / %s / %s", got[1].Code, got[2].Code, got[3].Code)
 	})
 }

@@ -6,7 +6,7 @@
 #
 # It installs what the suite needs when missing (PostgreSQL, Chromium,
 # zbar-tools, poppler-utils, CJK fonts, Node.js and npm through apt;
-# versitygw through go install; TypeScript through npm ci), starts a
+# versitygw through go install; TypeScript and jose through npm ci), starts a
 # throwaway PostgreSQL on a free loopback port, then runs gofmt, go vet and
 # `go test -race` twice: server-level tests on SQLite, then on PostgreSQL.
 # Missing parts fail the tests instead of skipping them
@@ -128,19 +128,19 @@ install_missing() {
 		fi
 	fi
 
-	# TypeScript, pinned by web/testdata/sdk-types/package-lock.json, to
-	# compile the SDK's types (TestSDKTypes).
-	if [[ ! -f web/testdata/sdk-types/node_modules/typescript/bin/tsc ]]; then
+	# Node.js tools, pinned by testdata/node/package-lock.json: TypeScript
+	# (TestSDKTypes) and jose (TestDocsBackendExample).
+	if [[ ! -f testdata/node/node_modules/typescript/bin/tsc || ! -d testdata/node/node_modules/jose ]]; then
 		if [[ ${OPENMINI_TEST_NO_INSTALL:-} == 1 ]]; then
-			echo "missing, not installing: TypeScript (npm ci in web/testdata/sdk-types)"
+			echo "missing, not installing: testdata/node (npm ci)"
 		else
-			echo "npm ci in web/testdata/sdk-types (TypeScript)"
+			echo "npm ci in testdata/node (TypeScript, jose)"
 			local npmlog
 			npmlog=$(mktemp "${TMPDIR:-/tmp}/openmini-npm.XXXXXX")
-			if ! npm ci --prefix web/testdata/sdk-types --no-audit --no-fund >"$npmlog" 2>&1; then
+			if ! npm ci --prefix testdata/node --no-audit --no-fund >"$npmlog" 2>&1; then
 				tail -n 40 "$npmlog" >&2
 				rm -f "$npmlog"
-				die "npm ci in web/testdata/sdk-types failed"
+				die "npm ci in testdata/node failed"
 			fi
 			rm -f "$npmlog"
 		fi

@@ -18,13 +18,13 @@ import (
 // the right calls type-check and each marked misuse is refused.
 func TestSDKTypes(t *testing.T) {
 	dir := filepath.Join("testdata", "sdk-types")
-	tsc := filepath.Join(dir, "node_modules", "typescript", "bin", "tsc")
+	tsc := filepath.Join("..", "testdata", "node", "node_modules", "typescript", "bin", "tsc")
 	node, err := exec.LookPath("node")
 	if err != nil {
 		testenv.Missing(t, "node (make test installs nodejs)")
 	}
 	if _, err := os.Stat(tsc); err != nil {
-		testenv.Missing(t, "TypeScript: run npm ci in web/testdata/sdk-types (make test does)")
+		testenv.Missing(t, "TypeScript: run npm ci in testdata/node (make test does)")
 	}
 	out, err := exec.Command(node, tsc, "-p", dir).CombinedOutput()
 	if err != nil {
