@@ -5,12 +5,14 @@
 # the user pays it with the PIN: journal entry and order.paid webhook job in
 # the same transaction) on SQLite, then on a throwaway PostgreSQL next to
 # pgbench's TPC-B-like script on the very same server with the same number
-# of clients. The PostgreSQL side runs in rounds, openmini then pgbench in
-# each, so both meet the same state of a shared machine; every round prints
-# its ratio and the script ends with the median.
+# of clients. The PostgreSQL side runs in rounds, so all sides meet the same
+# state of a shared machine: in each, openmini with the payments spread
+# over PAY_MERCHANTS merchants (a platform's load), openmini with every
+# payment to one merchant (one shop taking all of them: its account row is
+# locked by each payment in turn), then pgbench. Every round prints its
+# ratios and the script ends with their medians.
 #
-#   bench/pay.sh       # PAY_CLIENTS=8, PAY_N=15000 payments a round, PAY_ROUNDS=3, pgbench -T 10
-#   PAY_MERCHANTS=16 bench/pay.sh   # payments spread over 16 merchants instead of one
+#   bench/pay.sh       # PAY_CLIENTS=8, PAY_N=15000 payments a run, PAY_ROUNDS=3, PAY_MERCHANTS=16, pgbench -T 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,15 +46,23 @@ bench -test.bench 'PINDefault' -test.benchtime 20x | grep -E '^Benchmark'
 DB_URL=${OPENMINI_TEST_POSTGRES/\/postgres\?/\/pgbench\?}
 "$PGBENCH" -q -i -s 1 "$DB_URL" >/dev/null 2>&1
 
-echo "## PostgreSQL, $ROUNDS rounds: openmini (create order + pay, $N payments) then pgbench TPC-B-like (-s 1, -T ${PGBENCH_SECONDS:-10} -c $CLIENTS -j 2)"
-ratios=()
+MERCHANTS=${PAY_MERCHANTS:-16}
+echo "## PostgreSQL, $ROUNDS rounds: openmini (create order + pay, $N payments) over $MERCHANTS merchants, then to one merchant, then pgbench TPC-B-like (-s 1, -T ${PGBENCH_SECONDS:-10} -c $CLIENTS -j 2)"
+# run MERCHANTS: "rate cpu" of one openmini run.
+run() {
+	local line
+	line=$(PAY_MERCHANTS=$1 bench -test.bench 'PaymentsPostgres$' -test.benchtime "${N}x" | grep -E '^Benchmark')
+	awk '{for (i = 1; i < NF; i++) { if ($(i+1) == "payments/s") r = $i; if ($(i+1) == "cpu-µs/payment") c = $i } } END {print r, c}' <<<"$line"
+}
+pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f", 100 * a / b}'; }
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+spread=() one=()
 for round in $(seq 1 "$ROUNDS"); do
-	line=$(bench -test.bench 'PaymentsPostgres$' -test.benchtime "${N}x" | grep -E '^Benchmark')
-	rate=$(awk '{for (i = 1; i < NF; i++) if ($(i+1) == "payments/s") print $i}' <<<"$line")
+	read -r rs cs <<<"$(run "$MERCHANTS")"
+	read -r r1 c1 <<<"$(run 1)"
 	tps=$("$PGBENCH" -T "${PGBENCH_SECONDS:-10}" -c "$CLIENTS" -j 2 "$DB_URL" 2>/dev/null | awk '/^tps/ {print $3}')
-	ratio=$(awk -v a="$rate" -v b="$tps" 'BEGIN {printf "%.0f", 100 * a / b}')
-	ratios+=("$ratio")
-	echo "round $round: openmini $rate payments/s ($(awk '{for (i = 1; i < NF; i++) if ($(i+1) == "cpu-µs/payment") print $i}' <<<"$line") cpu-µs/payment), pgbench $tps tps: $ratio%"
+	spread+=("$(pct "$rs" "$tps")") one+=("$(pct "$r1" "$tps")")
+	echo "round $round: openmini over $MERCHANTS merchants $rs payments/s ($cs cpu-µs/payment), to one merchant $r1 payments/s ($c1 cpu-µs/payment), pgbench $tps tps: ${spread[-1]}% / ${one[-1]}%"
 done
-echo "median openmini / pgbench: $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')%"
+echo "median openmini / pgbench: over $MERCHANTS merchants $(median "${spread[@]}")%, to one merchant $(median "${one[@]}")%"
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

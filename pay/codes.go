@@ -110,7 +110,7 @@ func (s *Service) ChargePaymentCode(ctx context.Context, merchantID int64, key s
 	}
 	hash := requestHash("charge_code", req)
 	codeHash := hashCode(req.Code)
-	if _, err := s.platformAccount(ctx, KindFeeIncome); err != nil {
+	if err := s.warmFeeAccounts(ctx); err != nil {
 		return nil, internal("charge payment code", err)
 	}
 	var exclude []int64

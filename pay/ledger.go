@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"sort"
 	"strconv"
@@ -18,7 +19,7 @@ const (
 	KindWallet    = "wallet"     // a user's wallet; owner = accounts.id
 	KindMerchant  = "merchant"   // a merchant's settlement account; owner = merchant id
 	KindCampaign  = "campaign"   // a coupon campaign's remaining budget; owner = campaign id
-	KindFeeIncome = "fee_income" // the platform's fee income; owner = "platform"
+	KindFeeIncome = "fee_income" // the platform's fee income, in feeShards rows; owner = feeOwner(order)
 	KindMarketing = "marketing"  // the platform's marketing budget; owner = "platform"
 	KindCapital   = "capital"    // money the platform puts in (may go negative); owner = "platform"
 	KindFunding   = "funding"    // a top-up provider's funding source (may go negative); owner = provider name
@@ -75,6 +76,46 @@ func (s *Service) platformAccount(ctx context.Context, kind string) (accountRef,
 	return s.account(ctx, kind, "platform")
 }
 
+// feeShards is how many rows hold the platform's fee income. Every
+// payment on the platform credits fee income, and a balance row is locked
+// from its update to the commit: in one row, all payments would take turns
+// on it. A payment credits the row its order's ID picks (feeOwner), a
+// refund of that order debits the same row, and the platform's fee income
+// is the sum of the rows (PlatformBalances). docs/payments.md, "Hot
+// accounts".
+const feeShards = 16
+
+// feeOwner is the owner of the fee income row of an order: "platform"
+// (the row that held all fee income before it was split) or
+// "platform/1" … "platform/15".
+func feeOwner(orderID string) string {
+	h := fnv.New32a()
+	h.Write([]byte(orderID))
+	if k := h.Sum32() % feeShards; k != 0 {
+		return "platform/" + strconv.Itoa(int(k))
+	}
+	return "platform"
+}
+
+// feeAccount is the fee income row of an order.
+func (s *Service) feeAccount(ctx context.Context, orderID string) (accountRef, error) {
+	return s.account(ctx, KindFeeIncome, feeOwner(orderID))
+}
+
+// warmFeeAccounts makes sure every fee income row exists (and is cached).
+func (s *Service) warmFeeAccounts(ctx context.Context) error {
+	for k := range feeShards {
+		owner := "platform"
+		if k > 0 {
+			owner += "/" + strconv.Itoa(k)
+		}
+		if _, err := s.account(ctx, KindFeeIncome, owner); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *Service) walletAccount(ctx context.Context, accountID int64) (accountRef, error) {
 	if accountID <= 0 {
 		return accountRef{}, invalid("no user account given")
@@ -83,9 +124,15 @@ func (s *Service) walletAccount(ctx context.Context, accountID int64) (accountRe
 }
 
 // allowNegative is 1 for the accounts that stand for money outside the
-// platform (capital, funding sources) and may go below zero.
+// platform (capital, funding sources) and may go below zero, and for the
+// rows of fee income: the platform's own money, whose total is what
+// counts. (A refund debits its order's row, which that order's fee
+// credited; only an order paid before fee income was split into rows can
+// take its row below zero, while "platform" holds its fee.) Wallets,
+// merchants' accounts and budgets, which hold money owed to someone,
+// never go below zero.
 func allowNegative(kind string) int {
-	if kind == KindCapital || kind == KindFunding {
+	if kind == KindCapital || kind == KindFunding || kind == KindFeeIncome {
 		return 1
 	}
 	return 0

@@ -318,7 +318,7 @@ func (s *Service) chargeExcluding(ctx context.Context, tx *sqldb.Tx, m *Merchant
 	if m.Status != MerchantActive {
 		return openmini.Errorf(openmini.EFORBIDDEN, "merchant %d is suspended and cannot take payments", m.ID)
 	}
-	fees, err := s.platformAccountTx(ctx, tx, KindFeeIncome)
+	fees, err := s.accountTx(ctx, tx, KindFeeIncome, feeOwner(o.ID))
 	if err != nil {
 		return err
 	}
@@ -414,15 +414,14 @@ func (s *Service) chargeExcluding(ctx context.Context, tx *sqldb.Tx, m *Merchant
 	return err
 }
 
-// warmAccounts makes sure the payer's wallet and the fee income account
+// warmAccounts makes sure the payer's wallet and the fee income rows
 // exist (and are cached) before a payment's transaction, so it does not
 // have to create them.
 func (s *Service) warmAccounts(ctx context.Context, payer int64) error {
 	if _, err := s.walletAccount(ctx, payer); err != nil {
 		return err
 	}
-	_, err := s.platformAccount(ctx, KindFeeIncome)
-	return err
+	return s.warmFeeAccounts(ctx)
 }
 
 func (s *Service) platformAccountTx(ctx context.Context, tx *sqldb.Tx, kind string) (accountRef, error) {

@@ -28,7 +28,7 @@ import (
 // open; the caller's transactional path then says why. Any other failure
 // leaves nothing written either.
 func (s *Service) payOrderPG(ctx context.Context, m *Merchant, o *Order, payer, fee int64, now time.Time) (*Order, error) {
-	fees, err := s.platformAccount(ctx, KindFeeIncome)
+	fees, err := s.feeAccount(ctx, o.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -401,3 +401,54 @@ func TestCouponBudget(t *testing.T) {
 		wantCode(t, err, openmini.ECONFLICT)
 	})
 }
+
+// TestFeeIncomeRows: concurrent payments credit the platform's fee income
+// spread over its rows (so they do not all wait on one), the platform's
+// fee income is their sum, and refunding every order returns each row to
+// zero: a refund debits the row its payment credited.
+func TestFeeIncomeRows(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		m := e.newMerchant("restaurant")
+		const n = 40
+		users := make([]int64, n)
+		orders := make([]*pay.Order, n)
+		for i := range n {
+			users[i] = e.newUser(100_00)
+			orders[i] = e.order(m, 100_00)
+		}
+		for _, err := range parallel(n, func(i int) error {
+			_, err := e.svc.PayOrder(e.ctx, pay.PayRequest{AccountID: users[i], OrderID: orders[i].ID, PIN: testPIN})
+			return err
+		}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		pb, err := e.svc.PlatformBalances(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pb[pay.KindFeeIncome] != n*60 { // 0.6% of 100.00
+			t.Fatalf("fee income %d, want %d", pb[pay.KindFeeIncome], n*60)
+		}
+		if rows := e.count(`SELECT COUNT(*) FROM pay_accounts WHERE kind = 'fee_income' AND balance > 0`); rows < 8 {
+			t.Fatalf("%d payments credited only %d fee income rows", n, rows)
+		}
+
+		for _, err := range parallel(n, func(i int) error {
+			_, err := e.svc.RefundOrder(e.ctx, m.ID, fmt.Sprintf("refund-%d", i), pay.RefundRequest{OrderID: orders[i].ID, Amount: 100_00})
+			return err
+		}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if rows := e.count(`SELECT COUNT(*) FROM pay_accounts WHERE kind = 'fee_income' AND balance <> 0`); rows != 0 {
+			t.Fatalf("after refunding every order, %d fee income rows are not zero", rows)
+		}
+		if b := e.merchantBalance(m); b != 0 {
+			t.Fatalf("merchant %d after refunding everything", b)
+		}
+	})
+}

@@ -229,8 +229,8 @@ func (s *Service) Refunds(ctx context.Context, q RefundQuery) ([]*Refund, string
 }
 
 // PlatformBalances returns the balances of the platform's own accounts:
-// fee income, marketing budget, capital put in, and each top-up funding
-// source (negative: money that came in from outside).
+// fee income (the sum of its rows), marketing budget, capital put in, and
+// each top-up funding source (negative: money that came in from outside).
 func (s *Service) PlatformBalances(ctx context.Context) (map[string]int64, error) {
 	rows, err := s.db.Query(ctx, `SELECT kind, owner, balance FROM pay_accounts
 		WHERE kind IN ('fee_income', 'marketing', 'capital', 'funding') AND currency = ?`, s.cfg.Currency)
@@ -248,7 +248,7 @@ func (s *Service) PlatformBalances(ctx context.Context) (map[string]int64, error
 		if kind == KindFunding {
 			kind += ":" + owner
 		}
-		out[kind] = bal
+		out[kind] += bal
 	}
 	return out, rows.Err()
 }

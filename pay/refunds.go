@@ -137,7 +137,7 @@ func (s *Service) RefundOrder(ctx context.Context, merchantID int64, key string,
 		if err != nil {
 			return err
 		}
-		fees, err := s.platformAccountTx(ctx, tx, KindFeeIncome)
+		fees, err := s.accountTx(ctx, tx, KindFeeIncome, feeOwner(o.ID))
 		if err != nil {
 			return err
 		}
