@@ -24,15 +24,20 @@ const msdosDate1980 = 1<<5 | 1
 
 // skipPacking reports whether a project file or directory stays out of the
 // package: dot-files and dot-directories (.git, .DS_Store), node_modules,
-// and at the project root the developer's README.md and built .ma files.
+// TypeScript declaration files (*.d.ts: editor types, nothing a page
+// runs), and at the project root the developer's README.md, the editor's
+// jsconfig.json or tsconfig.json, and built .ma files.
 func skipPacking(rel string, isDir bool) bool {
 	base := path.Base(rel)
+	atRoot := !strings.Contains(rel, "/")
 	switch {
 	case strings.HasPrefix(base, "."):
 		return true
-	case isDir && base == "node_modules":
+	case isDir:
+		return base == "node_modules"
+	case strings.HasSuffix(base, ".d.ts"):
 		return true
-	case !isDir && !strings.Contains(rel, "/") && (base == "README.md" || strings.HasSuffix(base, Extension)):
+	case atRoot && (base == "README.md" || base == "jsconfig.json" || base == "tsconfig.json" || strings.HasSuffix(base, Extension)):
 		return true
 	}
 	return false

@@ -26,6 +26,11 @@ func TestPackDeterministic(t *testing.T) {
 		os.MkdirAll(filepath.Join(dir, ".git"), 0o755)
 		os.WriteFile(filepath.Join(dir, ".git", "HEAD"), []byte("ref"), 0o644)
 		os.WriteFile(filepath.Join(dir, "old.ma"), []byte("PK"), 0o644)
+		os.WriteFile(filepath.Join(dir, "openmini.d.ts"), []byte("export {};"), 0o644)
+		os.WriteFile(filepath.Join(dir, "jsconfig.json"), []byte("{}"), 0o644)
+		os.WriteFile(filepath.Join(dir, "tsconfig.json"), []byte("{}"), 0o644)
+		os.MkdirAll(filepath.Join(dir, "common"), 0o755)
+		os.WriteFile(filepath.Join(dir, "common", "shop.d.ts"), []byte("export {};"), 0o644)
 	}
 	a, _, err := Pack(context.Background(), dir, DefaultLimits())
 	if err != nil {

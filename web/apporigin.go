@@ -457,6 +457,17 @@ func onlyTemplate(body *html.Node) *html.Node {
 	return tmpl
 }
 
+// SDKTypes returns the SDK's TypeScript types, the openmini.d.ts that app
+// origins serve at /_sdk/openmini.d.ts (openmini init writes it into new
+// projects for editors).
+func SDKTypes() []byte {
+	b, err := staticFS.ReadFile("static/sdk/openmini.d.ts")
+	if err != nil {
+		panic(err) // embedded: a build-time fact
+	}
+	return b
+}
+
 // sdkScript is the SDK as served on app origins: the static file with the
 // host's exact origin baked in, so the bridge can name its target.
 type sdkScript struct {
@@ -485,9 +496,7 @@ func (s *Server) sdk() *sdkScript {
 			panic(err)
 		}
 		s.sdkJS.module = bytes.ReplaceAll(mod, []byte("/_sdk/openmini.js"), []byte(s.sdkJS.url))
-		if s.sdkJS.types, err = staticFS.ReadFile("static/sdk/openmini.d.ts"); err != nil {
-			panic(err)
-		}
+		s.sdkJS.types = SDKTypes()
 	})
 	return &s.sdkJS
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/openmini/openmini"
 	"github.com/openmini/openmini/miniapp"
+	"github.com/openmini/openmini/web"
 )
 
 // The package commands: init, validate, pack and verify. The rules live in
@@ -79,9 +80,34 @@ func cmdInit(ctx context.Context, c *cli, args []string) error {
 	if err := miniapp.Init(dir, *tmpl, *name); err != nil {
 		return errors.New(messageOf(err))
 	}
-	fmt.Fprintf(c.stdout, "Created %s from the %s template.\n\nNext:\n  cd %s\n  openmini validate .\n  openmini pack .\n", dir, *tmpl, dir)
+	// The SDK's types and a jsconfig.json that includes them: editors
+	// (VS Code and any TypeScript language server) then complete and
+	// document openmini.* in the project's plain JavaScript. Pack leaves
+	// both out of the package.
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"openmini.d.ts", web.SDKTypes()}, {"jsconfig.json", []byte(jsconfig)}} {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(c.stdout, "Created %s from the %s template, with the SDK's types for your editor (openmini.d.ts, jsconfig.json; not packed).\n\nNext:\n  cd %s\n  openmini dev .\n  openmini validate .\n  openmini pack .\n", dir, *tmpl, dir)
 	return nil
 }
+
+// jsconfig is the editor configuration openmini init writes: the project's
+// scripts with the SDK's types, not type-checked (checkJs false), so the
+// editor completes openmini.* without flagging plain JavaScript.
+const jsconfig = `{
+  "compilerOptions": {
+    "target": "es2022",
+    "lib": ["es2022", "dom"],
+    "checkJs": false
+  },
+  "include": ["openmini.d.ts", "**/*.js"]
+}
+`
 
 // report is validate's --json output.
 type report struct {

@@ -9,11 +9,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/openmini/openmini/miniapp"
+	"github.com/openmini/openmini/web"
 )
 
 // runCmd runs the CLI in-process and returns its exit status and output.
@@ -59,6 +61,18 @@ func TestInitValidatePack(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
 				t.Errorf("no README: %v", err)
 			}
+			// The editor gets the SDK's types: the file app origins serve,
+			// and a jsconfig.json that includes it with the scripts.
+			if types, err := os.ReadFile(filepath.Join(dir, "openmini.d.ts")); err != nil || !bytes.Equal(types, web.SDKTypes()) {
+				t.Errorf("openmini.d.ts is not the SDK's types: %v", err)
+			}
+			var jsc struct {
+				Include []string `json:"include"`
+			}
+			if b, err := os.ReadFile(filepath.Join(dir, "jsconfig.json")); err != nil || json.Unmarshal(b, &jsc) != nil ||
+				!slices.Contains(jsc.Include, "openmini.d.ts") || !slices.Contains(jsc.Include, "**/*.js") {
+				t.Errorf("jsconfig.json: %v %+v", err, jsc)
+			}
 			code, out, _ := runCmd(t, nil, "validate", dir)
 			if code != 0 || strings.Contains(out, "warning:") || !strings.Contains(out, "valid") {
 				t.Fatalf("validate: %d %s", code, out)
@@ -68,6 +82,15 @@ func TestInitValidatePack(t *testing.T) {
 				t.Fatalf("pack: %d %s %s", code, out, errOut)
 			}
 			first, _ := os.ReadFile(ma)
+			if p, err := miniapp.OpenBytes(context.Background(), first, miniapp.DefaultLimits()); err != nil {
+				t.Fatal(err)
+			} else {
+				for _, name := range []string{"openmini.d.ts", "jsconfig.json", "README.md"} {
+					if _, ok := p.File(name); ok {
+						t.Errorf("%s was packed", name)
+					}
+				}
+			}
 			if code, out, _ := runCmd(t, nil, "validate", "--json", ma); code != 0 || !strings.Contains(out, `"valid": true`) {
 				t.Fatalf("validate package: %d %s", code, out)
 			}
