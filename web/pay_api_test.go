@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -191,9 +192,24 @@ func TestMerchantAPIPaymentsRefundsAndSettlement(t *testing.T) {
 	if code := u.host(t, "/host/api/pay/pay", web.TradePayRequest{OrderID: o.ID, App: "mpsomeoneelse00", PIN: "135790", CampaignID: sheet.CampaignID}, &perr); code != 403 {
 		t.Fatalf("pay from an unlinked mini program: %d %+v", code, perr)
 	}
-	if code := u.host(t, "/host/api/pay/pay", web.TradePayRequest{OrderID: o.ID, App: app, PIN: "135790", CampaignID: sheet.CampaignID}, &res); code != 200 ||
-		res.Status != "paid" || res.OrderID != o.ID || res.UserPaid != 4100 || res.Discount != 500 {
-		t.Fatalf("pay: %d %+v", code, res)
+	var raw json.RawMessage
+	if code := u.host(t, "/host/api/pay/pay", web.TradePayRequest{OrderID: o.ID, App: app, PIN: "135790", CampaignID: sheet.CampaignID}, &raw); code != 200 ||
+		json.Unmarshal(raw, &res) != nil || res.Status != "paid" || res.OrderID != o.ID || res.UserPaid != 4100 || res.Discount != 500 ||
+		res.Order == nil || res.Order.UserPaid != 4100 || res.Order.State != "paid" {
+		t.Fatalf("pay: %d %s", code, raw)
+	}
+	// The mini program runs in the user's browser: the merchant's fee and
+	// net are not in what tradePay resolves with.
+	var order map[string]any
+	if err := json.Unmarshal(raw, &struct {
+		Order *map[string]any `json:"order"`
+	}{&order}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"fee", "net", "refunded_fee", "merchant_id"} {
+		if _, ok := order[k]; ok {
+			t.Errorf("tradePay's order carries the merchant's %q: %s", k, raw)
+		}
 	}
 	// A second tap is harmless.
 	if code := u.host(t, "/host/api/pay/pay", web.TradePayRequest{OrderID: o.ID, PIN: "135790", CampaignID: sheet.CampaignID}, &res); code != 200 || res.Status != "paid" {

@@ -466,19 +466,40 @@ type TradePayRequest struct {
 
 // TradeResult is what tradePay resolves with.
 type TradeResult struct {
-	Status   string     `json:"status"` // paid
-	OrderID  string     `json:"orderId"`
-	Amount   int64      `json:"amount"`
-	Discount int64      `json:"discount"`
-	UserPaid int64      `json:"userPaid"`
-	Currency string     `json:"currency"`
-	PaidAt   time.Time  `json:"paidAt"`
-	Order    *pay.Order `json:"order"`
+	Status   string      `json:"status"` // paid
+	OrderID  string      `json:"orderId"`
+	Amount   int64       `json:"amount"`
+	Discount int64       `json:"discount"`
+	UserPaid int64       `json:"userPaid"`
+	Currency string      `json:"currency"`
+	PaidAt   time.Time   `json:"paidAt"`
+	Order    *TradeOrder `json:"order"`
+}
+
+// TradeOrder is the paid order as tradePay gives it to the mini program,
+// which runs in the user's browser: what the payment sheet showed the
+// user. The merchant's fee and net, and its refund figures, stay with the
+// merchant's API and webhooks.
+type TradeOrder struct {
+	ID              string     `json:"id"`
+	MerchantOrderNo string     `json:"merchant_order_no,omitempty"`
+	Description     string     `json:"description"`
+	Items           []pay.Item `json:"items,omitempty"`
+	Currency        string     `json:"currency"`
+	Amount          int64      `json:"amount"`
+	Discount        int64      `json:"discount"`
+	UserPaid        int64      `json:"user_paid"`
+	State           string     `json:"state"`
+	CreatedAt       time.Time  `json:"created_at"`
+	PaidAt          time.Time  `json:"paid_at,omitzero"`
 }
 
 func tradeResult(o *pay.Order) TradeResult {
 	return TradeResult{Status: "paid", OrderID: o.ID, Amount: o.Amount, Discount: o.Discount, UserPaid: o.UserPaid,
-		Currency: o.Currency, PaidAt: o.PaidAt, Order: o}
+		Currency: o.Currency, PaidAt: o.PaidAt, Order: &TradeOrder{
+			ID: o.ID, MerchantOrderNo: o.MerchantOrderNo, Description: o.Description, Items: o.Items, Currency: o.Currency,
+			Amount: o.Amount, Discount: o.Discount, UserPaid: o.UserPaid, State: o.State, CreatedAt: o.CreatedAt, PaidAt: o.PaidAt,
+		}}
 }
 
 // handleHostPay pays an order with the PIN (tradePay's second step).

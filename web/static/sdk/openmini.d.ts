@@ -182,31 +182,22 @@ export declare namespace OpenMini {
     unit_price: number;
   }
 
-  /** A payment order as the platform keeps it (the merchant API's shape). */
-  interface PaymentOrder {
+  /** The paid order as tradePay gives it: what the payment sheet showed the
+   *  user. (The merchant's fee and net stay with its API and webhooks.) */
+  interface TradeOrder {
     id: string;
-    merchant_id: number;
-    app_id?: string;
     merchant_order_no?: string;
-    source: 'api' | 'collection' | 'payment_code';
     description: string;
     items?: OrderItem[];
     currency: string;
     amount: number;
-    state: 'created' | 'paid' | 'partly_refunded' | 'refunded' | 'closed';
-    campaign_id?: number;
+    /** The platform-funded coupon. */
     discount: number;
     user_paid: number;
-    fee: number;
-    net: number;
-    refunded: number;
-    refunded_discount: number;
-    refunded_fee: number;
+    state: 'paid' | 'partly_refunded' | 'refunded';
     /** RFC 3339 times. */
     created_at: string;
-    expires_at: string;
     paid_at?: string;
-    closed_at?: string;
   }
 
   /** tradePay's result. Amounts are integers in minor units of currency. */
@@ -221,7 +212,7 @@ export declare namespace OpenMini {
     currency: string;
     /** RFC 3339. */
     paidAt: string;
-    order: PaymentOrder;
+    order: TradeOrder;
   }
 
   interface SDK {

@@ -25,7 +25,7 @@ Page({
 async function pay(orderId: string): Promise<number> {
   try {
     const r = await openmini.tradePay({ orderId });
-    const state: OpenMini.PaymentOrder['state'] = r.order.state;
+    const state: OpenMini.TradeOrder['state'] = r.order.state;
     const paid: number = r.userPaid + r.discount;
     console.log(r.status === 'paid', r.paidAt.length, state, r.order.items?.[0]?.unit_price);
     return paid;
@@ -99,7 +99,8 @@ async function misuse(): Promise<void> {
   const r = await openmini.tradePay({ orderId: 'ord_0' });
   // @ts-expect-error: amounts are integers in minor units, not strings
   const s: string = r.amount;
-  console.log(s);
+  // @ts-expect-error: the merchant's fee is not the mini program's to see
+  console.log(s, r.order.fee);
 }
 
 void everything();
