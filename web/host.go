@@ -144,12 +144,23 @@ type hostData struct {
 // that shows the host view (a section) with id View.
 type hostTab struct {
 	Href, View, Label string
+	On                bool // the page showing the bar is this tab's
 }
 
 // newHostData starts the data of a host page.
 func (s *Server) newHostData(lang string) *hostData {
+	return &hostData{Strings: hostStrings(lang), Scripts: s.hostScripts, Tabs: s.bottomTabs(""), Version: s.cfg.Version}
+}
+
+// bottomTabs are the tabs of the host's bottom bar besides Home, with the
+// one whose view is active marked (the wallet and "Me" pages, which are
+// pages of their own, show the same bar).
+func (s *Server) bottomTabs(active string) []hostTab {
 	tabs := append(append([]hostTab{}, builtinHostViews...), s.hostTabs...)
-	return &hostData{Strings: hostStrings(lang), Scripts: s.hostScripts, Tabs: tabs, Version: s.cfg.Version}
+	for i := range tabs {
+		tabs[i].On = tabs[i].View == active
+	}
+	return tabs
 }
 
 // firstFrame is the URL of a launch's entry page with the launch options

@@ -30,12 +30,17 @@ type userPage struct {
 	Grants  []identity.AppGrants
 
 	Messages []identity.StoredMessage
+
+	Tabs []hostTab // the host's bottom bar ("Me" pages of a signed-in user)
 }
 
 func (s *Server) userView(r *http.Request, title string, d *userPage) *view {
 	d.Mailbox = s.mailboxOpen(r)
 	if d.Next == "" {
 		d.Next = safeNext(r.URL.Query().Get("next"), "")
+	}
+	if d.Page == "me" || d.Page == "apps" {
+		d.Tabs = s.bottomTabs("om-me")
 	}
 	return s.newView(r, title, d)
 }

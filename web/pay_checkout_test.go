@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -105,5 +106,45 @@ func TestCollectionCodeCheckout(t *testing.T) {
 	}
 	if orders, _, _ = w.p.Pay.Orders(ctx, pay.OrderQuery{PayerID: u.id}); len(orders) != 1 {
 		t.Fatalf("a wrong PIN paid something: %d orders", len(orders))
+	}
+}
+
+// TestWalletAndMePagesShowTheTabBar: the wallet's pages and "Me" carry the
+// host's bottom bar, with their own tab marked, so a user can go back to
+// Home or Scan from them; the payment flows (counter, order) do not.
+func TestWalletAndMePagesShowTheTabBar(t *testing.T) {
+	w := newPayWorld(t)
+	u := w.user(t, "mei@example.com", 10_00)
+	tabs := regexp.MustCompile(`(?s)<nav class="om-tabs"[^>]*>(.*?)</nav>`)
+	for path, on := range map[string]string{"/pay/wallet": "/pay/wallet", "/pay/code": "/pay/wallet", "/pay/pin": "/pay/wallet", "/me": "/me", "/me/apps": "/me"} {
+		status, body := w.p.Get(t, u.c, path)
+		m := tabs.FindStringSubmatch(body)
+		if status != 200 || m == nil {
+			t.Errorf("%s: %d, bottom bar %v", path, status, m != nil)
+			continue
+		}
+		for _, href := range []string{`href="/"`, `href="/my"`, `href="/scan"`, `href="/me"`, `href="/pay/wallet"`} {
+			if !strings.Contains(m[1], href) {
+				t.Errorf("%s: the bottom bar has no %s: %s", path, href, m[1])
+			}
+		}
+		if !strings.Contains(m[1], `href="`+on+`" class="om-on" aria-current="page"`) || strings.Count(m[1], "om-on") != 1 {
+			t.Errorf("%s: the bottom bar does not mark %s alone: %s", path, on, m[1])
+		}
+	}
+	req, _ := http.NewRequest("GET", w.p.URL+"/pay/wallet", nil)
+	req.Header.Set("Accept-Language", "zh-CN")
+	resp, err := u.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if m := tabs.FindStringSubmatch(string(b)); m == nil || !strings.Contains(m[1], "首页") || !strings.Contains(m[1], "钱包") {
+		t.Errorf("the bottom bar in Chinese: %v", m)
+	}
+	status, body := w.p.Get(t, u.c, "/pay/merchant/"+strconv.FormatInt(w.merchant.ID, 10))
+	if status != 200 || tabs.MatchString(body) {
+		t.Errorf("the counter payment page: %d, with a bottom bar %v", status, tabs.MatchString(body))
 	}
 }

@@ -71,6 +71,8 @@ type payPage struct {
 	Order      *pay.Order
 	Paid       *pay.Order
 	BackToApp  string // a launch link back to the order's mini program
+
+	Tabs []hostTab // the host's bottom bar (wallet, code and PIN pages)
 }
 
 // txnView is one wallet movement as the wallet lists it.
@@ -96,6 +98,9 @@ func (s *Server) payView(r *http.Request, title string, d *payPage) *view {
 	d.Sandbox = s.paySandbox
 	if n, ok := payNotices[r.URL.Query().Get("notice")]; ok && d.Notice == "" {
 		d.Notice = n
+	}
+	if d.Page == "wallet" || d.Page == "code" || d.Page == "pin" {
+		d.Tabs = s.bottomTabs("om-wallet")
 	}
 	return s.newView(r, title, d)
 }
