@@ -38,7 +38,7 @@ echo "# PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') (fsync=off
 
 bench() { (cd bench/pay && "$BIN/pay.test" -test.run '^$' -test.count 1 "$@"); }
 
-echo "## openmini on SQLite: create order + pay, $N payments, $CLIENTS concurrent clients"
+echo "## openmini on SQLite: create order + pay, $N payments, $CLIENTS concurrent clients, one merchant (one writer takes every payment in turn whatever the merchant)"
 bench -test.bench 'PaymentsSQLite$' -test.benchtime "${N}x" | grep -E '^Benchmark'
 bench -test.bench 'PINDefault' -test.benchtime 20x | grep -E '^Benchmark'
 

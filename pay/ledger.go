@@ -85,16 +85,22 @@ func (s *Service) platformAccount(ctx context.Context, kind string) (accountRef,
 // accounts".
 const feeShards = 16
 
-// feeOwner is the owner of the fee income row of an order: "platform"
-// (the row that held all fee income before it was split) or
-// "platform/1" … "platform/15".
+// feeOwners are the owners of the fee income rows: "platform" (the row
+// that held all fee income before it was split), then "platform/1" …
+// "platform/15".
+var feeOwners = func() (o [feeShards]string) {
+	o[0] = "platform"
+	for k := 1; k < feeShards; k++ {
+		o[k] = "platform/" + strconv.Itoa(k)
+	}
+	return o
+}()
+
+// feeOwner is the owner of the fee income row of an order.
 func feeOwner(orderID string) string {
 	h := fnv.New32a()
 	h.Write([]byte(orderID))
-	if k := h.Sum32() % feeShards; k != 0 {
-		return "platform/" + strconv.Itoa(int(k))
-	}
-	return "platform"
+	return feeOwners[h.Sum32()%feeShards]
 }
 
 // feeAccount is the fee income row of an order.
@@ -104,11 +110,7 @@ func (s *Service) feeAccount(ctx context.Context, orderID string) (accountRef, e
 
 // warmFeeAccounts makes sure every fee income row exists (and is cached).
 func (s *Service) warmFeeAccounts(ctx context.Context) error {
-	for k := range feeShards {
-		owner := "platform"
-		if k > 0 {
-			owner += "/" + strconv.Itoa(k)
-		}
+	for _, owner := range feeOwners {
 		if _, err := s.account(ctx, KindFeeIncome, owner); err != nil {
 			return err
 		}
